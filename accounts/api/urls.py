@@ -1,0 +1,3 @@
+"""Accounts REST API URL patterns (mounted under /api/v1/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Accounts URL patterns (UI, mounted under /ui/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Harmony's version: the one place it is written down."""
+
+__version__ = "1.0.0"

@@ -1,0 +1,3 @@
+"""Library REST API URL patterns (mounted under /api/v1/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Library URL patterns (UI, mounted under /ui/)."""
+
+urlpatterns: list = []

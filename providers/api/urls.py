@@ -1,0 +1,3 @@
+"""Providers REST API URL patterns (mounted under /api/v1/)."""
+
+urlpatterns: list = []

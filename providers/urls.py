@@ -1,0 +1,3 @@
+"""Providers URL patterns (UI, mounted under /ui/)."""
+
+urlpatterns: list = []

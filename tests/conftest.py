@@ -1,0 +1,37 @@
+"""Suite-wide fixtures: only loopback network, and fresh library directories per test."""
+
+import ipaddress
+import socket
+from pathlib import Path
+
+import pytest
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only_connect(sock: socket.socket, address, *args, **kwargs):
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise OSError(f"tests may only connect to loopback, not {host}")
+    return _real_connect(sock, address, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _block_network(monkeypatch):
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only_connect)
+
+
+@pytest.fixture
+def library_dirs(settings, tmp_path) -> tuple[Path, Path]:
+    """Empty DOWNLOADS_DIR and MUSIC_DIR for one test, wired into the settings."""
+    downloads, music = tmp_path / "downloads", tmp_path / "music"
+    downloads.mkdir()
+    music.mkdir()
+    settings.DOWNLOADS_DIR = downloads
+    settings.MUSIC_DIR = music
+    return downloads, music
