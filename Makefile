@@ -40,3 +40,7 @@ format: $(VENV)/.test-installed
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
+
+# Every bench/*.py prints a table and writes bench/results/<name>.json (see docs/benchmarks.md).
+bench: $(VENV)/.test-installed
+	@set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done

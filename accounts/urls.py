@@ -1,3 +1,13 @@
 """Accounts URL patterns (UI, mounted under /ui/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("setup/<str:token>/", views.setup_view, name="setup"),
+]

@@ -15,7 +15,7 @@ import functools
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,9 +76,126 @@ KNOBS: tuple[Knob, ...] = (
     Knob("DEBUG", "bool", False, "Django debug mode. Never enable on a server others can reach.", "Server"),
     Knob("TIME_ZONE", "str", "UTC", "Time zone used to display times in the UI; storage is always UTC.", "Server"),
     Knob("SECRET_KEY", "str", "", "Django secret key; when empty one is generated once and kept in CONFIG_DIR/secret_key (mode 0600).", "Server", secret=True),
+    Knob("MIGRATE_ON_START", "bool", True, "harmony_serve applies database migrations (under a lock) before serving; turn off when several hosts share one database.", "Server"),
+    Knob("SERVE_READY_TIMEOUT_S", "float", 60.0, "Seconds harmony_serve waits for the web server and the core probes before giving up (exit 1).", "Server", minimum=1),
+    Knob("SERVE_WATCHDOG_INTERVAL_S", "float", 15.0, "Seconds between two checks of the task cluster by harmony_serve's watchdog (restart when stalled).", "Server", minimum=1),
     # --- Database ------------------------------------------------------------------------
     Knob("DATABASE_URL", "str", "", "Database URL (e.g. postgres://user:pass@host:5432/harmony); empty uses SQLite CONFIG_DIR/harmony.db.", "Database", secret=True),
     Knob("SQLITE_BUSY_TIMEOUT", "float", 30.0, "Seconds a SQLite writer waits for the lock before failing.", "Database", minimum=1),
+    # --- slskd (providers; docs/integrations/slskd.md) -------------------------------------
+    Knob("SLSKD_URL", "str", "", "Base URL of slskd, e.g. http://slskd:5030 (plus web.url_base if set); empty disables downloading.", "slskd"),
+    Knob("SLSKD_API_KEY", "str", "", "API key from slskd.yml web.authentication.api_keys (role readwrite), sent as X-API-Key.", "slskd", secret=True),
+    Knob("SLSKD_DOWNLOADS_DIR", "str", "/app/downloads", "slskd's downloads directory as slskd itself sees it; mapped onto DOWNLOADS_DIR (the same volume as Harmony sees it).", "slskd"),
+    Knob("SLSKD_CONNECT_TIMEOUT", "float", 5.0, "Seconds to wait for a connection to slskd.", "slskd", minimum=0.1),
+    Knob("SLSKD_TIMEOUT", "float", 15.0, "Seconds to wait for an slskd answer (read timeout).", "slskd", minimum=0.1),
+    Knob("SLSKD_MAX_RETRIES", "int", 3, "Retries of an slskd call after connection errors, 5xx and 429 (with backoff).", "slskd", minimum=0),
+    Knob("SLSKD_MAX_RETRY_AFTER", "float", 30.0, "Longest 429 Retry-After (seconds) an slskd call waits out; longer ones fail the call as rate limited.", "slskd", minimum=0),
+    # --- Spotify (providers; docs/auth/spotify.md) ---------------------------------------
+    Knob("SPOTIFY_MODE", "choice", "auto", "pro = your account via OAuth (playlists, saved tracks, followed artists); free = app token only (links to tracks, albums, artists); auto = pro once connected, else free.", "Spotify", choices=("auto", "pro", "free")),
+    Knob("SPOTIFY_CLIENT_ID", "str", "", "Client ID of your Spotify app (developer dashboard); empty disables Spotify.", "Spotify"),
+    Knob("SPOTIFY_CLIENT_SECRET", "str", "", "Client secret of your Spotify app; needed for free mode only (pro mode uses PKCE).", "Spotify", secret=True),
+    Knob("SPOTIFY_REDIRECT_URI", "str", "http://127.0.0.1:8888/callback", "Redirect URI registered in the Spotify app, matched exactly (localhost is refused by Spotify).", "Spotify"),
+    Knob("SPOTIFY_ACCOUNTS_URL", "str", "https://accounts.spotify.com", "Spotify accounts service base URL (change only for tests).", "Spotify"),
+    Knob("SPOTIFY_API_URL", "str", "https://api.spotify.com/v1", "Spotify Web API base URL (change only for tests).", "Spotify"),
+    Knob("SPOTIFY_MARKET", "str", "", "Market (ISO country code) sent with app-only (free mode) requests; empty sends none.", "Spotify"),
+    Knob("SPOTIFY_CONNECT_TIMEOUT", "float", 5.0, "Seconds to wait for a connection to Spotify.", "Spotify", minimum=0.1),
+    Knob("SPOTIFY_READ_TIMEOUT", "float", 20.0, "Seconds to wait for a Spotify answer.", "Spotify", minimum=0.1),
+    Knob("SPOTIFY_MAX_RETRIES", "int", 3, "Retries of a Spotify call after connection errors, 5xx and 429.", "Spotify", minimum=0),
+    Knob("SPOTIFY_MAX_RETRY_AFTER", "float", 60.0, "Longest 429 Retry-After (seconds) a call waits out; longer ones fail the call as rate limited so the job is rescheduled.", "Spotify", minimum=0),
+    Knob("SPOTIFY_FETCH_ISRC", "bool", True, "Fetch each album track singly to learn its ISRC (album track lists omit it); one extra call per track.", "Spotify"),
+    # --- Metadata: lyrics and artwork (providers) -----------------------------------------
+    Knob("LYRICS_ENABLED", "bool", True, "Fetch plain and synced lyrics from LRCLIB for downloaded tracks.", "Metadata"),
+    Knob("LYRICS_URL", "str", "https://lrclib.net", "LRCLIB base URL.", "Metadata"),
+    Knob("LYRICS_TIMEOUT", "float", 10.0, "Seconds to wait for an LRCLIB answer.", "Metadata", minimum=0.1),
+    Knob("ARTWORK_ENABLED", "bool", True, "Download the largest Spotify album image to embed as cover art.", "Metadata"),
+    Knob("ARTWORK_MAX_BYTES", "int", 10485760, "Largest cover image downloaded, in bytes; bigger images are skipped.", "Metadata", minimum=1024),
+    Knob("ARTWORK_TIMEOUT", "float", 15.0, "Seconds to wait for a cover image download.", "Metadata", minimum=0.1),
+    # --- Library: dedupe, recycle, scan, manual import (library-db) ------------------------
+    Knob("RECYCLE_DIR", "str", ".recycle", "Where files replaced by a better copy are moved (never deleted); relative paths are under DOWNLOADS_DIR.", "Library"),
+    Knob("IMPORT_DIR", "str", "import", "Drop folder for manual import of your own files; relative paths are under DOWNLOADS_DIR.", "Library"),
+    Knob("DEDUPE_DURATION_TOLERANCE_S", "float", 3.0, "Two files are the same recording by name only when their durations differ by at most this many seconds.", "Library", minimum=0),
+    Knob("SCAN_BATCH_SIZE", "int", 500, "Files a library scan reads before writing them to the database in one batch.", "Library", minimum=1),
+    # --- Library: tagging, naming, quality, verification (library-files; docs/library.md) --
+    Knob("ID3_VERSION", "choice", "2.4", "ID3 version written to MP3 files; 2.3 joins multi-valued frames (artists, genres) with '/'.", "Library", choices=("2.4", "2.3")),
+    Knob("TAG_CLEAR_EXISTING", "bool", False, "Remove every existing tag before writing Harmony's; by default unrelated tags are kept.", "Library"),
+    Knob("ARTWORK_MAX_SIZE", "int", 1200, "Largest side in pixels of embedded cover art; larger images are scaled down, 0 keeps the original.", "Library", minimum=0),
+    Knob("NAMING_TEMPLATE", "str", "{albumartist}/{album}[ ({year})]/[{disc}-][{track:02} ]{title}.{ext}", "Path of a track under MUSIC_DIR; tokens and [optional] groups are listed in docs/library.md.", "Library"),
+    Knob("DURATION_TOLERANCE_S", "float", 5.0, "A delivered file whose duration differs from the wanted track by more seconds is quarantined.", "Library", minimum=0),
+    Knob("QUALITY_FORMATS", "list", ["flac", "flac-hires", "alac", "alac-hires", "mp3-320", "mp3-v0", "mp3-256", "aac", "opus", "ogg", "mp3", "wav", "wav-hires"], "Accepted quality classes, best first; a class left out is never downloaded or kept.", "Library"),
+    Knob("QUALITY_MIN_BITRATE", "int", 0, "Lowest acceptable bitrate in kbps for lossy files; 0 accepts any.", "Library", minimum=0),
+    Knob("QUALITY_MAX_SAMPLE_RATE", "int", 0, "Highest acceptable sample rate in Hz; 0 accepts any.", "Library", minimum=0),
+    Knob("QUALITY_MAX_BIT_DEPTH", "int", 0, "Highest acceptable bit depth of lossless files; 0 accepts any.", "Library", minimum=0),
+    Knob("QUALITY_STRICT", "bool", False, "Refuse files whose bitrate, sample rate or bit depth is unknown instead of accepting them.", "Library"),
+    # --- Security (accounts; docs/operations/security.md) ---------------------------------
+    Knob("HARMONY_API_KEYS", "list", [], "Comma-separated API keys with full (admin) access; with no key here or in the database the API is open.", "Security", secret=True),
+    Knob("ALLOWED_ORIGINS", "list", ["*"], "Origins browsers may call the API from (CORS); * allows any origin, never with credentials.", "Security"),
+    Knob("CSRF_TRUSTED_ORIGINS", "list", [], "Extra origins (scheme://host[:port]) trusted for UI form posts, e.g. the public URL behind a reverse proxy.", "Security"),
+    Knob("UI_COOKIES_SECURE", "bool", False, "Send the session and CSRF cookies over HTTPS only; set true whenever Harmony is reached over TLS.", "Security"),
+    Knob("TLS_ENABLED", "bool", False, "Harmony is reached over HTTPS: redirect HTTP to HTTPS and send HSTS.", "Security"),
+    Knob("BEHIND_PROXY", "bool", False, "Trust X-Forwarded-Proto and X-Forwarded-For from a reverse proxy (only if every request passes through it).", "Security"),
+    Knob("SESSION_AGE", "int", 1209600, "Seconds a UI login lasts (default two weeks).", "Security", minimum=300),
+    Knob("LOGIN_FAILURE_LIMIT", "int", 5, "Failed logins per user name and IP address before a lockout.", "Security", minimum=1),
+    Knob("LOGIN_COOLOFF_MINUTES", "int", 15, "Minutes a locked-out user name and IP address must wait.", "Security", minimum=1),
+    Knob("API_KEY_FAILURE_LIMIT", "int", 20, "Wrong API keys per IP address within LOGIN_COOLOFF_MINUTES before answering 429.", "Security", minimum=1),
+    Knob("API_THROTTLE_RATE", "str", "", "Request limit per API caller, e.g. 600/minute; empty means unlimited.", "Security"),
+    Knob("HARMONY_ADMIN_USER", "str", "", "User name of the first admin, created at start-up when no user exists.", "Security"),
+    Knob("HARMONY_ADMIN_PASSWORD", "str", "", "Password of that first admin (used once, then change it in the UI).", "Security", secret=True),
+    # --- Downloads (HDM core; docs/architecture/hdm.md) ----------------------------------
+    Knob("HARMONY_BROKER_URL", "str", "", "Task broker: empty uses the database (ORM broker); redis://host:6379/0 uses Redis.", "Downloads", secret=True),
+    Knob("HDM_WORKERS", "int", 2, "Task cluster worker processes.", "Downloads", minimum=1),
+    Knob("HDM_TASK_TIMEOUT_S", "int", 300, "Seconds before the cluster kills a task; every HDM task is short, this is a safety net.", "Downloads", minimum=30),
+    Knob("HDM_TASK_RETRY_S", "int", 900, "Seconds before the broker redelivers a task whose worker vanished (must exceed HDM_TASK_TIMEOUT_S).", "Downloads", minimum=60),
+    Knob("HDM_PRIORITY_MANUAL", "int", 100, "Priority of jobs a person asked for (higher runs first).", "Downloads"),
+    Knob("HDM_PRIORITY_WATCHLIST", "int", 50, "Priority of jobs found by watchlists.", "Downloads"),
+    Knob("HDM_PRIORITY_BACKFILL", "int", 10, "Priority of backfill jobs (missing tracks of owned albums).", "Downloads"),
+    Knob("HDM_MAX_SEARCHES", "int", 2, "Jobs searching at once (slskd runs two searches at a time).", "Downloads", minimum=1),
+    Knob("HDM_MAX_DOWNLOADS", "int", 4, "Transfers watched at once.", "Downloads", minimum=1),
+    Knob("HDM_MAX_POSTPROCESS", "int", 2, "Jobs verifying, tagging and moving files at once.", "Downloads", minimum=1),
+    Knob("HDM_SEARCH_BUDGET", "int", 34, "Searches allowed per HDM_SEARCH_WINDOW_S across all workers (Soulseek bans bursts).", "Downloads", minimum=1),
+    Knob("HDM_SEARCH_WINDOW_S", "float", 220.0, "Length of the search budget window in seconds.", "Downloads", minimum=1),
+    Knob("HDM_SEARCH_MIN_GAP_S", "float", 5.0, "Minimum seconds between two searches.", "Downloads", minimum=0),
+    Knob("HDM_SEARCH_TIMEOUT_MS", "int", 15000, "slskd search inactivity timeout in milliseconds.", "Downloads", minimum=1000),
+    Knob("HDM_SEARCH_MAX_WAIT_S", "float", 120.0, "Seconds after which a running search is stopped and harvested.", "Downloads", minimum=5),
+    Knob("HDM_SEARCH_BAN_PAUSE_S", "float", 1800.0, "Seconds all searching pauses when slskd reports a ban.", "Downloads", minimum=0),
+    Knob("HDM_SEARCH_LOGGED_OUT_PAUSE_S", "float", 60.0, "Seconds all searching pauses when slskd is not logged in to Soulseek.", "Downloads", minimum=0),
+    Knob("HDM_FRESH_SEARCHES", "int", 1, "Fresh searches a job may run after its candidate list runs out.", "Downloads", minimum=0),
+    Knob("TRANSFER_QUEUED_TIMEOUT_S", "float", 300.0, "Seconds a transfer may wait queued (locally or at the peer) before Harmony cancels it.", "Downloads", minimum=1),
+    Knob("TRANSFER_STALL_TIMEOUT_S", "float", 60.0, "Seconds a running transfer may go without new bytes before Harmony cancels it.", "Downloads", minimum=1),
+    Knob("HDM_SLSKD_RETRY_ATTEMPTS", "int", 3, "slskd's transfers.download.retry.attempts (1 = slskd never retries).", "Downloads", minimum=1),
+    Knob("HDM_SLSKD_RETRY_GRACE_S", "float", 65.0, "Seconds a retryable slskd failure may stay final before Harmony treats it as final.", "Downloads", minimum=0),
+    Knob("HDM_FILE_APPEAR_TIMEOUT_S", "float", 30.0, "Seconds to wait for a completed transfer's file to appear in DOWNLOADS_DIR.", "Downloads", minimum=0),
+    Knob("HDM_PEER_FAILURE_WINDOW_S", "float", 86400.0, "Window in which a peer's second failure excludes it.", "Downloads", minimum=1),
+    Knob("HDM_PEER_EXCLUDE_S", "float", 86400.0, "Seconds an excluded peer is skipped.", "Downloads", minimum=0),
+    Knob("HDM_POLL_INTERVAL_S", "float", 2.0, "Seconds between two polls of a running search or transfer.", "Downloads", minimum=0.01),
+    Knob("HDM_MAX_RETRIES", "int", 8, "Retries after transient failures (slskd down, 5xx/429, disk) before a job is dead.", "Downloads", minimum=0),
+    Knob("HDM_BACKOFF_PROVIDER_S", "float", 30.0, "First retry delay after a provider timeout or outage (doubles per retry, with jitter).", "Downloads", minimum=0),
+    Knob("HDM_BACKOFF_RATE_LIMIT_S", "float", 60.0, "First retry delay after 5xx/429 answers (Retry-After wins when longer).", "Downloads", minimum=0),
+    Knob("HDM_BACKOFF_PEER_S", "float", 5.0, "Delay before the next candidate after a peer failure.", "Downloads", minimum=0),
+    Knob("HDM_BACKOFF_VERIFY_S", "float", 5.0, "Delay before the next candidate after a verification failure.", "Downloads", minimum=0),
+    Knob("HDM_BACKOFF_DISK_S", "float", 120.0, "First retry delay after a disk error.", "Downloads", minimum=0),
+    Knob("HDM_BACKOFF_MAX_S", "float", 3600.0, "Longest retry delay.", "Downloads", minimum=0),
+    Knob("HDM_LEASE_S", "float", 600.0, "Seconds a worker's claim on a job lasts; an expired claim is swept and re-run (must exceed HDM_TASK_TIMEOUT_S).", "Downloads", minimum=1),
+    Knob("HDM_MAX_LOST_RUNS", "int", 3, "Runs of one job whose worker died before a job is dead-lettered (worker_lost).", "Downloads", minimum=1),
+    Knob("HDM_SWEEP_MINUTES", "int", 1, "Minutes between two sweeps for due, stuck or lost jobs (and heartbeats).", "Downloads", minimum=1),
+    Knob("HDM_HEARTBEAT_STALE_S", "float", 300.0, "Seconds without a cluster heartbeat before the cluster counts as stalled.", "Downloads", minimum=30),
+    # --- Matching (candidate selection; docs/matching.md) -----------------------------------
+    Knob("MATCH_DURATION_TOLERANCE_S", "float", 5.0, "A candidate whose reported length differs from the wanted track by more seconds is rejected.", "Matching", minimum=0),
+    Knob("MATCH_LIVE_DURATION_TOLERANCE_S", "float", 10.0, "The same tolerance when the wanted track is a live recording.", "Matching", minimum=0),
+    Knob("MATCH_CLOSE_DURATION_S", "float", 3.0, "Candidates within this many seconds of the wanted length rank above the others.", "Matching", minimum=0),
+    Knob("MATCH_MAX_QUEUE_LENGTH", "int", 50, "Peers with a longer upload queue are skipped.", "Matching", minimum=0),
+    Knob("MATCH_STRICT", "bool", False, "Reject candidates whose peer does not report a length or any quality figure.", "Matching"),
+    Knob("MATCH_ALLOWED_EXTENSIONS", "list", ["flac", "mp3", "m4a", "aac", "alac", "ogg", "oga", "opus", "wav"], "Audio file extensions a candidate may have (taken from the file name).", "Matching"),
+    Knob("MATCH_EXTRA_VERSION_MARKERS", "list", [], "Words added to the built-in version markers (remix, live, ...) that make a file another recording.", "Matching"),
+    Knob("MATCH_MAX_ATTEMPTS", "int", 30, "Candidates one job may try before a fresh search (then the dead-letter queue).", "Matching", minimum=1),
+    # --- API (REST conventions; docs/api.md) ------------------------------------------------
+    Knob("API_MAX_BODY_BYTES", "int", 1048576, "Largest API request body in bytes; larger ones are refused with 413.", "API", minimum=1024),
+    Knob("API_IDEMPOTENCY_HOURS", "int", 24, "Hours an Idempotency-Key and its response are remembered for replay.", "API", minimum=1),
+    # --- Watchlists (HDM-ops; docs/architecture/hdm.md) -----------------------------------
+    Knob("WATCHLIST_SYNC_MINUTES", "int", 60, "Minutes between two syncs of one watchlist (the schedule checks for due watchlists every few minutes).", "Watchlists", minimum=5),
+    Knob("WATCHLIST_FAILURE_LIMIT", "int", 3, "Failed syncs in a row after which a watchlist cools down.", "Watchlists", minimum=1),
+    Knob("WATCHLIST_COOLDOWN_MINUTES", "int", 360, "Minutes a watchlist waits after WATCHLIST_FAILURE_LIMIT failed syncs in a row.", "Watchlists", minimum=1),
+    Knob("WATCHLIST_RELEASE_TYPES", "list", ["album", "single"], "Release types a new artist watchlist follows unless told otherwise (album, single, compilation, appears_on).", "Watchlists"),
+    Knob("PLAYLISTS_DIR", "str", "playlists", "Where watched playlists' M3U8 files are written; relative paths are under MUSIC_DIR.", "Watchlists"),
     # --- Logging -------------------------------------------------------------------------
     Knob("LOG_LEVEL", "choice", "INFO", "Minimum level of the JSON log lines written to stdout.", "Logging", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
 )
@@ -263,15 +380,22 @@ def ensure_yml(path: Path) -> dict[str, Any]:
         return data
 
 
-def ensure_secret_key(config_dir: Path) -> str:
-    """Generate the Django secret key once and keep it readable by its owner only."""
-    path = config_dir / SECRET_KEY_FILE
-    with _locked(config_dir):
+def ensure_key_file(path: Path, generate: Callable[[], str]) -> str:
+    """Create a key file once (owner-only, under the config lock) and return its content.
+
+    Shared by the Django secret key and the Fernet key in `accounts/crypto.py`.
+    """
+    with _locked(path.parent):
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(50))
+                handle.write(generate())
         return path.read_text().strip()
+
+
+def ensure_secret_key(config_dir: Path) -> str:
+    """Generate the Django secret key once and keep it readable by its owner only."""
+    return ensure_key_file(config_dir / SECRET_KEY_FILE, lambda: secrets.token_urlsafe(50))
 
 
 def load(environ: Mapping[str, str] | None = None) -> Config:

@@ -3,10 +3,25 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from harmony_site import health
+from providers import views as provider_views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/ui/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("live", health.live, name="live"),
+    # Spotify's OAuth redirect (http://127.0.0.1:8888/callback, the OAuth bind of harmony_serve).
+    path("callback", provider_views.oauth_callback, name="spotify-callback"),
+    path("api/health/live", health.live, name="health-live"),
+    path("api/health/ready", health.ready, name="health-ready"),
+    path("api/v1/health", health.live, name="api-health"),
+    path("api/v1/status", health.StatusView.as_view(), name="api-status"),
+    path("api/v1/metrics", health.MetricsView.as_view(), name="api-metrics"),
+    path("env", health.EnvView.as_view(), name="env"),
+    path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("providers.api.urls")),
     path("api/v1/", include("library.api.urls")),

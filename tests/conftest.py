@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+# Fake-provider fixtures (real loopback servers): fake_spotify, spotify_env, fake_lrclib,
+# fake_slskd, slskd_client.
+pytest_plugins = ["tests.fakes.spotify", "tests.fakes.lrclib", "tests.fakes.fixtures"]
+
 _real_connect = socket.socket.connect
 
 
@@ -24,6 +28,12 @@ def _loopback_only_connect(sock: socket.socket, address, *args, **kwargs):
 @pytest.fixture(autouse=True)
 def _block_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _loopback_only_connect)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Production keeps Django's slow PBKDF2; tests create many users and only need it to work.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -116,3 +116,55 @@ class Transfer:
     exception: str = ""
     attempts: int | None = None
     removed: bool = False
+    direction: str = "Download"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(username, filename): the identity that survives an slskd restart (ids do not)."""
+        return (self.username, self.filename)
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    """`POST /transfers/downloads/{username}`: records created, and how many files failed
+    (0.26 serialises failures as `{}`, so only the count is reliable)."""
+
+    enqueued: tuple[Transfer, ...]
+    failed_count: int = 0
+
+
+@dataclass(frozen=True)
+class ServerState:
+    state: str  # e.g. "Connected, LoggedIn", "Disconnected"
+    is_connected: bool
+    is_logged_in: bool
+    address: str | None = None
+    is_transitioning: bool = False
+
+
+@dataclass(frozen=True)
+class ApplicationState:
+    version: str
+    latest_version: str | None
+    update_available: bool
+    server: ServerState
+    username: str | None = None
+    shares_ready: bool | None = None
+    shared_files: int | None = None
+
+
+@dataclass(frozen=True)
+class UserStatus:
+    presence: str  # "Offline" | "Away" | "Online"
+    is_privileged: bool = False
+
+
+@dataclass(frozen=True)
+class DownloadEvent:
+    """A `DownloadFileComplete` event: where slskd (in its own file system) put the file."""
+
+    id: str
+    local_filename: str
+    remote_filename: str
+    username: str | None
+    transfer_id: str | None

@@ -1,0 +1,49 @@
+"""Encryption of provider secrets at rest (slskd API key, Spotify client secret, OAuth tokens).
+
+Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`) with one key generated on first use and
+kept in `CONFIG_DIR/fernet.key`, readable by its owner only. Losing that file makes stored
+secrets unreadable: back it up with the rest of `CONFIG_DIR` (see docs/operations/security.md).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+
+from harmony_site.config import ensure_key_file
+
+FERNET_KEY_FILE = "fernet.key"
+
+
+class SecretDecryptError(ValueError):
+    """A stored secret cannot be decrypted (tampered, or encrypted under another key)."""
+
+
+@functools.cache
+def _fernet_for(key_path: Path) -> Fernet:
+    key = ensure_key_file(key_path, lambda: Fernet.generate_key().decode("ascii"))
+    return Fernet(key.encode("ascii"))
+
+
+def _fernet() -> Fernet:
+    # Resolved per call (cached per path) so a test or a moved CONFIG_DIR gets its own key.
+    return _fernet_for(Path(settings.CONFIG_DIR) / FERNET_KEY_FILE)
+
+
+def encrypt_secret(text: str) -> str:
+    """Encrypt `text`; the result is an ASCII token safe to store in a text column or YAML."""
+    return _fernet().encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def decrypt_secret(token: str) -> str:
+    """Decrypt a token made by `encrypt_secret`, or raise `SecretDecryptError`."""
+    try:
+        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
+    except (InvalidToken, UnicodeError) as exc:
+        raise SecretDecryptError(
+            f"stored secret cannot be decrypted with {FERNET_KEY_FILE} "
+            "(was CONFIG_DIR replaced or the key file changed?)"
+        ) from exc

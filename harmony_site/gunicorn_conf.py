@@ -1,0 +1,23 @@
+"""gunicorn settings for `harmony_serve` (binds, workers and timeouts come on its command line)."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from harmony_site.config import get_config
+from harmony_site.logs import logging_config
+
+# JSON lines like every other Harmony process; request lines come from RequestIdMiddleware.
+logconfig_dict = logging_config(get_config()["LOG_LEVEL"])
+accesslog = None
+# The worker heartbeat file belongs in memory: a slow or full disk must not kill workers.
+if Path("/dev/shm").is_dir():
+    worker_tmp_dir = "/dev/shm"
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Let the Prometheus multiprocess collector drop a dead worker's live gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,36 @@
+"""`manage.py harmony_check`: run the readiness probes and print them as a table."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from harmony_site import probes
+
+
+class Command(BaseCommand):
+    help = "Run Harmony's readiness probes, print a table, exit 1 when any probe fails."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--core", action="store_true", help="Only the core probes (database, dirs)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        reports = probes.run_probes(core_only=options["core"])
+        self.stdout.write(format_table(reports))
+        failed = probes.failing(reports)
+        if failed:
+            raise CommandError("failing probes: " + ", ".join(r.name for r in failed))
+
+
+def format_table(reports: list[probes.ProbeReport]) -> str:
+    rows = [("PROBE", "STATUS", "LATENCY", "DETAIL")]
+    rows += [(r.name, r.status, f"{r.latency_ms:.1f} ms", r.detail) for r in reports]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+        + "  "
+        + row[3]
+        for row in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines)

@@ -1,0 +1,97 @@
+"""Manual import: audio files dropped into the import folder join the library.
+
+The folder is `IMPORT_DIR` (default `import` under DOWNLOADS_DIR). Each file is identified from
+its own tags, then goes through exactly the pipeline a download does (`ingest_file`: verify, tag,
+name, deduplicate, move). A file without the tags needed to name it (title and artist) or that
+cannot be read is quarantined with a reason. No Spotify or slskd is needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from harmony_site.config import get_config
+from library.scanning import iter_audio_files
+from library.services import IngestResult, ingest_file, quarantine_source
+from library.tagging import UnreadableAudio, read_audio
+
+logger = logging.getLogger("hdm.import")
+
+# A file still being copied in is left for the next run: its size must hold still this long.
+SETTLE_SECONDS = 5.0
+
+
+@dataclass
+class ImportSummary:
+    """Counts per outcome (imported, duplicate, upgraded, quarantined) and the per-file results."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    results: list[tuple[str, IngestResult]] = field(default_factory=list)
+
+    def add(self, path: Path, result: IngestResult) -> None:
+        self.counts[result.status] += 1
+        self.results.append((str(path), result))
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def import_dir() -> Path:
+    # A relative IMPORT_DIR is under DOWNLOADS_DIR; an absolute one is used as is.
+    return Path(settings.DOWNLOADS_DIR) / get_config()["IMPORT_DIR"]
+
+
+def import_pending(
+    *, actor: str = "system", settle_seconds: float = SETTLE_SECONDS
+) -> ImportSummary:
+    """Import every settled audio file in the import folder; safe to run on a schedule.
+
+    Files that arrived less than `settle_seconds` ago are left for the next run. Empty
+    sub-folders left behind are removed (the import folder itself stays).
+    """
+    root = import_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    summary = ImportSummary()
+    for path in iter_audio_files(root):
+        if _is_settling(path, settle_seconds):
+            continue
+        summary.add(path, import_file(path, actor=actor))
+    _remove_empty_dirs(root)
+    if summary.total:
+        logger.info("hdm.import.completed", extra=dict(summary.counts))
+    return summary
+
+
+def import_file(path: Path, *, actor: str) -> IngestResult:
+    """Identify one file from its tags and ingest it like a download."""
+    source = {"import": str(path.relative_to(import_dir())), "size": path.stat().st_size}
+    try:
+        meta = read_audio(path).meta
+    except UnreadableAudio as exc:
+        return quarantine_source(
+            path, reason="unreadable", detail=exc.reason, actor=actor, source=source
+        )
+    if not meta.title or not meta.artist:
+        detail = "the file has no title or artist tag to name it by; tag it and drop it in again"
+        return quarantine_source(path, reason="untagged", detail=detail, actor=actor, source=source)
+    return ingest_file(path, meta=meta, source=source, actor=actor)
+
+
+def _is_settling(path: Path, settle_seconds: float) -> bool:
+    return time.time() - path.stat().st_mtime < settle_seconds
+
+
+def _remove_empty_dirs(root: Path) -> None:
+    for folder, _dirs, _files in os.walk(root, topdown=False):
+        if Path(folder) != root:
+            with contextlib.suppress(OSError):  # not empty (or hidden leftovers): leave it
+                os.rmdir(folder)

@@ -1,0 +1,132 @@
+"""`tag_file`: write Harmony's tags, front cover and lyrics into a file in DOWNLOADS_DIR.
+
+mutagen saves in place. That is safe here because tagging happens before promotion: the file
+under its final library name is only ever created by the atomic mover, already tagged.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from library.tagging import id3
+from library.tagging.errors import TaggingError, UnreadableAudio
+from library.tagging.fields import Picture, fields_from_meta, plain_from_lrc
+from library.tagging.formats import open_audio
+from library.tagging.reading import SCHEMES
+from providers.lyrics import Lyrics
+from providers.types import TrackMeta
+
+logger = logging.getLogger("hdm.tag")
+
+_PIL_MIME = {"JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+@dataclass(frozen=True)
+class TagOptions:
+    id3_version: int = 4  # 4 -> ID3v2.4, 3 -> ID3v2.3
+    clear_existing: bool = False
+    artwork_max_size: int = 1200  # pixels, largest side; 0 keeps the original size
+
+    @classmethod
+    def from_config(cls) -> TagOptions:
+        from harmony_site.config import get_config
+
+        config = get_config()
+        return cls(
+            id3_version=3 if config["ID3_VERSION"] == "2.3" else 4,
+            clear_existing=config["TAG_CLEAR_EXISTING"],
+            artwork_max_size=config["ARTWORK_MAX_SIZE"],
+        )
+
+
+@dataclass(frozen=True)
+class TagResult:
+    format: str
+    fields: tuple[str, ...]  # Harmony field names written
+    artwork: bool
+    lyrics: bool
+
+
+def tag_file(
+    path: str | Path,
+    meta: TrackMeta,
+    *,
+    artwork: bytes | None = None,
+    lyrics: Lyrics | None = None,
+    options: TagOptions | None = None,
+) -> TagResult:
+    """Write `meta` (plus cover and lyrics) into `path`; raises TaggingError for bad files.
+
+    Only fields `meta` knows are written; other existing tags are kept unless
+    `options.clear_existing`. An unusable image is skipped with a warning, not an error.
+    """
+    path = Path(path)
+    options = options or TagOptions.from_config()
+    try:
+        fmt, audio = open_audio(path)
+    except UnreadableAudio as exc:
+        raise TaggingError(exc.reason, code=exc.code) from None
+    scheme = SCHEMES[fmt]
+    picture = prepare_artwork(artwork, max_size=options.artwork_max_size) if artwork else None
+    plain, synced = _lyrics_texts(lyrics)
+    fields = fields_from_meta(meta)
+    try:
+        if options.clear_existing:
+            scheme.clear(audio)
+        scheme.write_fields(audio, fields)
+        if plain or synced:
+            scheme.write_lyrics(audio, plain, synced)
+        if picture:
+            scheme.write_picture(audio, picture)
+        if scheme is id3:
+            id3.save(audio, version=options.id3_version)
+        else:
+            audio.save()
+    except Exception as exc:  # mutagen and struct errors on damaged files
+        raise TaggingError(f"{path.name}: cannot write {fmt.upper()} tags ({exc})") from None
+    logger.debug("hdm.tag.written", extra={"path": str(path), "format": fmt})
+    return TagResult(
+        format=fmt, fields=tuple(fields), artwork=picture is not None, lyrics=bool(plain or synced)
+    )
+
+
+def _lyrics_texts(lyrics: Lyrics | None) -> tuple[str, str]:
+    """(plain, synced); plain falls back to the synced words so every player shows something."""
+    if lyrics is None:
+        return "", ""
+    synced = (lyrics.synced or "").strip()
+    plain = (lyrics.plain or "").strip() or plain_from_lrc(synced)
+    return plain, synced
+
+
+def prepare_artwork(data: bytes, *, max_size: int) -> Picture | None:
+    """The image as JPEG/PNG, its largest side capped; re-encoded only when it must change."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            kind = image.format or ""
+            too_big = max_size > 0 and max(image.size) > max_size
+            if kind in _PIL_MIME and not too_big:
+                return Picture(data, _PIL_MIME[kind], image.width, image.height)
+            return _reencode(image, kind, max_size)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        logger.warning("hdm.tag.artwork_skipped", extra={"reason": str(exc)})
+        return None
+
+
+def _reencode(image: Image.Image, kind: str, max_size: int) -> Picture:
+    if max_size > 0:
+        image.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    if kind == "PNG":
+        image.save(out, "PNG", optimize=True)
+        mime = "image/png"
+    else:  # JPEG, or any other format converted to JPEG for the widest player support
+        image.convert("RGB").save(out, "JPEG", quality=90)
+        mime = "image/jpeg"
+    return Picture(out.getvalue(), mime, image.width, image.height)

@@ -1,0 +1,28 @@
+"""The Spotify OAuth callback as a plain page: served on the OAuth bind (127.0.0.1:8888/callback)
+and on the main port (/api/v1/oauth/callback). The one-time state is its credential."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from providers.spotify.oauth import OAuthError, oauth_complete
+
+logger = logging.getLogger("hdm.spotify.oauth")
+
+
+@never_cache
+@require_GET
+def oauth_callback(request: HttpRequest) -> HttpResponse:
+    """Finish the Spotify login Spotify redirected the browser here for; show the outcome."""
+    try:
+        oauth_complete(request.get_full_path())
+    except OAuthError as exc:
+        context = {"ok": False, "message": str(exc)}
+        return render(request, "providers/oauth_result.html", context, status=400)
+    context = {"ok": True, "message": "Spotify is connected. You can close this tab."}
+    return render(request, "providers/oauth_result.html", context)

@@ -1,0 +1,80 @@
+"""Fixtures for the HDM tests: fast knobs, wanted tracks, and helpers for other processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from providers.types import TrackMeta
+from tests.library.conftest import audio_cache  # noqa: F401  (real audio for the pipeline)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def hdm(settings):
+    """The Downloads knobs, made fast for tests; tweak `settings.HDM[...]` further per test."""
+    settings.HDM = {
+        **settings.HDM,
+        "HDM_POLL_INTERVAL_S": 0.02,
+        "HDM_SEARCH_MIN_GAP_S": 0.0,
+        "HDM_BACKOFF_PEER_S": 0.0,
+        "HDM_BACKOFF_VERIFY_S": 0.0,
+        "HDM_SLSKD_RETRY_GRACE_S": 0.1,
+        "HDM_FILE_APPEAR_TIMEOUT_S": 0.5,
+    }
+    return settings.HDM
+
+
+WORDS = ("zero", "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+         "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec",
+         "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu")
+
+
+def make_meta(n: int = 1, **overrides) -> TrackMeta:
+    """Wanted track n: "The Testers — Song <word n>" on "Test Album", 2 s long."""
+    values = {
+        "title": f"Song {WORDS[n % len(WORDS)].title()}",
+        "artists": ("The Testers",),
+        "album": "Test Album",
+        "duration_ms": 2000,
+        "spotify_track_id": f"sp{n:020d}",
+    }
+    values.update(overrides)
+    return TrackMeta(**values)
+
+
+def child_env() -> dict[str, str]:
+    """Environment for a child Django process that must use this test's database."""
+    env = dict(os.environ)
+    env["HARMONY_TEST_DB_NAME"] = str(connection.settings_dict["NAME"])
+    env["DJANGO_SETTINGS_MODULE"] = "harmony_site.settings"
+    env["PYTHONPATH"] = str(REPO)
+    return env
+
+
+def run_children(code: str, count: int, *, timeout: float = 60) -> list[str]:
+    """Run `code` in `count` Python processes at once (after `tests.downloads.child` set-up)."""
+    prelude = "import tests.downloads.child\n"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", prelude + code],
+            cwd=REPO,
+            env=child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=timeout)
+        assert proc.returncode == 0, err[-3000:]
+        outputs.append(out)
+    return outputs

@@ -1,0 +1,65 @@
+"""The global search budget: window, minimum gap, pause — shared by every process."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from downloads import budget
+from downloads.models import SearchBudget
+from tests.downloads.conftest import run_children
+
+pytestmark = pytest.mark.django_db
+
+
+def test_budget_grants_up_to_the_window_limit_then_says_when(hdm):
+    hdm["HDM_SEARCH_BUDGET"] = 3
+    hdm["HDM_SEARCH_WINDOW_S"] = 100.0
+    start = timezone.now()
+    grants = [budget.acquire_search(now=start + timedelta(seconds=i)) for i in range(4)]
+    assert [g.granted for g in grants] == [True, True, True, False]
+    assert grants[3].reason == "window full"
+    assert grants[3].retry_at == start + timedelta(seconds=100)
+    assert budget.acquire_search(now=start + timedelta(seconds=101)).granted
+
+
+def test_budget_keeps_a_minimum_gap_between_searches(hdm):
+    hdm["HDM_SEARCH_MIN_GAP_S"] = 5.0
+    start = timezone.now()
+    assert budget.acquire_search(now=start).granted
+    refused = budget.acquire_search(now=start + timedelta(seconds=2))
+    assert not refused.granted and refused.retry_at == start + timedelta(seconds=5)
+    assert budget.acquire_search(now=start + timedelta(seconds=5)).granted
+
+
+def test_a_pause_stops_all_searching_until_it_ends(hdm):
+    until = budget.pause_searches(seconds=600, reason="banned")
+    refused = budget.acquire_search()
+    assert not refused.granted and refused.retry_at == until
+    assert budget.budget_status()["pause_reason"] == "banned"
+    budget.resume_searches()
+    assert budget.acquire_search().granted
+
+
+def test_a_shorter_pause_never_cuts_a_longer_one(hdm):
+    long = budget.pause_searches(seconds=1800, reason="ban")
+    assert budget.pause_searches(seconds=60, reason="logged out") == long
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_processes_share_one_budget(hdm, settings):
+    # Children read the knobs from their own settings: the defaults (34 per 220 s, 5 s gap)
+    # mean that of many simultaneous requests exactly one is granted.
+    code = (
+        "from downloads import budget\n"
+        "for _ in range(5):\n"
+        "    print(budget.acquire_search().granted)\n"
+    )
+    outputs = run_children(code, 4)
+    granted = [line for out in outputs for line in out.split()]
+    assert len(granted) == 20
+    assert granted.count("True") == 1
+    assert SearchBudget.objects.get(pk=1).searches_total == 1

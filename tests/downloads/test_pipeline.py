@@ -1,0 +1,200 @@
+"""The pipeline end to end in django-q2 sync mode, against the fake slskd over real sockets,
+with real audio files delivered, verified, tagged and moved into MUSIC_DIR."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from downloads import services
+from downloads.models import Candidate, DeadReason, Job, JobState, PeerStat, SlskdSearch
+from tests.audio import cached_audio
+from tests.downloads.conftest import WORDS, make_meta
+from tests.fakes.slskd_data import peer_file, peer_response
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FOLDER = "@@share\\Music\\The Testers\\Test Album (2001) [FLAC]"
+
+
+@pytest.fixture
+def world(hdm, settings, library_dirs, fake_slskd, audio_cache: Path, tmp_path: Path):
+    """Sync-mode cluster + fake slskd + empty library; `world.offer(...)` scripts a peer."""
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
+    return World(fake_slskd, audio_cache, tmp_path)
+
+
+class World:
+    def __init__(self, fake, cache: Path, tmp_path: Path) -> None:
+        self.fake, self.cache, self.tmp = fake, cache, tmp_path
+        self.responses: dict[str, list] = {}
+
+    def audio(self, n: int = 1, *, duration_s: float = 2.0) -> bytes:
+        path = cached_audio(
+            self.cache, self.tmp / f"src-{n}-{duration_s}.flac", "flac", duration_s=duration_s
+        )
+        return path.read_bytes()
+
+    def offer(
+        self,
+        username: str,
+        n: int = 1,
+        *,
+        content: bytes | None = None,
+        speed: int = 1_000_000,
+        free_slot: bool = True,
+        **script,
+    ) -> str:
+        """`username` offers track n (real FLAC unless `content`); returns the remote path."""
+        content = self.audio(n) if content is None else content
+        query = WORDS[n]
+        filename = f"{FOLDER}\\{n:02d} - {make_meta(n).title}.flac"
+        self.fake.set_content(username, filename, content)
+        # The test tone compresses far below real music: report a bitrate to match, or the
+        # matcher rightly calls a 30 kB two-second FLAC truncated.
+        file = peer_file(
+            filename, len(content), bit_rate=100, bit_depth=16, sample_rate=44100, length=2
+        )
+        response = peer_response(
+            username, [file], upload_speed=speed, has_free_upload_slot=free_slot
+        )
+        self.responses.setdefault(query, []).append(response)
+        self.fake.script_search(query, responses=self.responses[query])
+        if script:
+            self.fake.script_transfer(username, filename, **script)
+        return filename
+
+
+def _submit(n: int = 1) -> Job:
+    result = services.submit_wanted(make_meta(n), kind="manual", actor="test")
+    assert result.status == "enqueued"
+    return Job.objects.get(pk=result.job.pk)
+
+
+def test_a_wanted_track_ends_verified_tagged_and_in_the_library(world, library_dirs):
+    world.offer("good_peer")
+    job = _submit(1)
+    assert job.state == JobState.DONE, list(job.events.values_list("reason", "details"))
+    assert job.library_file is not None and job.track is not None
+    target = library_dirs[1] / job.library_file.path
+    assert target.is_file()
+    assert job.live_key is None
+    chosen = job.candidates.get(state=Candidate.State.CHOSEN)
+    assert chosen.username == "good_peer" and chosen.score
+    reasons = list(job.events.values_list("reason", flat=True))
+    for step in (
+        "submitted",
+        "queries_built",
+        "search_started",
+        "candidates_found",
+        "download_enqueued",
+        "download_completed",
+        "ingest_imported",
+    ):
+        assert step in reasons
+    # The slskd search was harvested and deleted.
+    search = SlskdSearch.objects.get(job=job)
+    assert search.state == SlskdSearch.State.DELETED
+    assert str(search.id) not in world.fake.searches
+
+
+def test_an_owned_track_is_skipped_without_a_search(world):
+    world.offer("good_peer")
+    first = _submit(1)
+    assert first.state == JobState.DONE
+    again = services.submit_wanted(make_meta(1), kind="manual", actor="test")
+    assert again.status == "owned" and again.job is None
+    assert SlskdSearch.objects.count() == 1
+
+
+def test_a_failing_peer_is_left_for_the_next_candidate(world):
+    world.offer("fast_but_bad", speed=9_000_000, outcome="rejected")
+    world.offer("slow_but_good", speed=10_000)
+    job = _submit(1)
+    assert job.state == JobState.DONE
+    failed = job.candidates.get(username="fast_but_bad")
+    assert failed.state == Candidate.State.FAILED and failed.failure_reason == "rejected"
+    assert job.candidates.get(state=Candidate.State.CHOSEN).username == "slow_but_good"
+    assert PeerStat.objects.get(username="fast_but_bad").window_failures == 1
+
+
+def test_a_peer_failing_twice_is_excluded(world):
+    for n in (1, 2):
+        world.offer("flaky", n, speed=9_000_000, outcome="errored")
+        world.offer(f"steady{n}", n, free_slot=False)
+    world.fake.script_transfer("flaky", outcome="errored")
+    _submit(1)
+    stat = PeerStat.objects.get(username="flaky")
+    assert stat.window_failures == 1 and stat.excluded_until is None
+    _submit(2)
+    stat.refresh_from_db()
+    assert stat.window_failures == 2 and stat.excluded_until is not None
+    world.offer("flaky", 3, speed=9_000_000)
+    world.offer("steady3", 3, free_slot=False)
+    third = _submit(3)
+    assert third.state == JobState.DONE
+    assert third.candidates.get(state=Candidate.State.CHOSEN).username == "steady3"
+
+
+def test_a_transfer_queued_remotely_too_long_is_cancelled(world, hdm):
+    hdm["TRANSFER_QUEUED_TIMEOUT_S"] = 1.0
+    world.offer("long_queue", speed=9_000_000, outcome="stall")
+    world.offer("free_slot", speed=10_000)
+    job = _submit(1)
+    assert job.state == JobState.DONE, list(job.events.values_list("reason", "details"))
+    failed = job.candidates.get(username="long_queue")
+    assert failed.failure_reason == "queued_timeout"
+    transfer = world.fake.transfers_for("long_queue", failed.filename)[0]
+    assert transfer.cancel_requested
+
+
+def test_a_stalled_transfer_is_cancelled(world, hdm):
+    hdm["TRANSFER_STALL_TIMEOUT_S"] = 1.0
+    world.offer("stuck", speed=9_000_000, progress_polls=10_000)
+    world.offer("mover", speed=10_000)
+    # The fake moves bytes each poll: freeze the stuck peer's progress after it starts.
+    original = world.fake._step_in_progress
+
+    def frozen(transfer):
+        if transfer.username != "stuck" or transfer.bytes_transferred == 0:
+            original(transfer)
+
+    world.fake._step_in_progress = frozen
+    job = _submit(1)
+    assert job.state == JobState.DONE
+    assert job.candidates.get(username="stuck").failure_reason == "stalled"
+
+
+def test_a_file_failing_verification_is_blocklisted_and_the_next_tried(world):
+    world.offer("liar", content=b"not audio at all" * 100, speed=9_000_000)
+    world.offer("honest", speed=10_000)
+    job = _submit(1)
+    assert job.state == JobState.DONE
+    liar = job.candidates.get(username="liar")
+    assert liar.state == Candidate.State.FAILED and liar.failure_reason.startswith("verify:")
+    assert job.candidates.get(state=Candidate.State.CHOSEN).username == "honest"
+    from downloads.models import CandidateBlock
+
+    assert CandidateBlock.objects.filter(username="liar").exists()
+
+
+def test_no_candidates_ends_in_the_dead_letter_queue(world):
+    world.fake.script_search("alpha", responses=[])
+    job = _submit(1)
+    assert job.state == JobState.DEAD
+    assert job.dead_reason == DeadReason.NO_CANDIDATES
+    assert job.live_key is None
+    # Every fallback query was searched and every search deleted.
+    assert SlskdSearch.objects.filter(job=job).count() == len(job.queries)
+    assert not world.fake.searches
+
+
+def test_slskd_logged_out_pauses_searching(world):
+    world.offer("good_peer")
+    world.fake.set_logged_in(False)
+    job = _submit(1)
+    assert job.state == JobState.SEARCHING
+    from downloads.budget import budget_status
+
+    assert budget_status()["paused_until"] is not None

@@ -1,0 +1,74 @@
+"""Manual import from the drop folder, end to end with real files."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from library.importing import import_dir, import_pending
+from library.models import AuditEvent, LibraryFile
+
+pytestmark = pytest.mark.django_db
+
+TAGS = {
+    "title": "Imported Song",
+    "artist": "Drop Artist",
+    "album": "Drop Album",
+    "albumartist": "Drop Artist",
+    "tracknumber": "4",
+    "date": "2011",
+}
+
+
+def test_tagged_file_is_filed_into_the_library(library_dirs, audio_file):
+    _, music = library_dirs
+    dropped = audio_file("flac", directory=import_dir() / "some folder", tags=TAGS)
+
+    summary = import_pending(actor="user:alice", settle_seconds=0)
+
+    assert summary.counts == {"imported": 1}
+    row = LibraryFile.objects.get()
+    assert row.path == "Drop Artist/Drop Album (2011)/04 Imported Song.flac"
+    assert (music / row.path).is_file() and not dropped.exists()
+    assert not (import_dir() / "some folder").exists() and import_dir().is_dir()
+    assert row.source["import"] == "some folder/" + dropped.name
+    assert AuditEvent.objects.get(kind="ingested").actor == "user:alice"
+
+
+def test_untagged_and_unreadable_files_are_quarantined(library_dirs, audio_file):
+    downloads, _ = library_dirs
+    audio_file("mp3", name="untagged.mp3", directory=import_dir())
+    (import_dir() / "broken.flac").write_bytes(b"nope" * 500)
+
+    summary = import_pending(actor="system", settle_seconds=0)
+
+    assert summary.counts == {"quarantined": 2}
+    reasons = {r.reason for _, r in summary.results}
+    assert reasons == {"untagged", "unreadable"}
+    assert (downloads / ".quarantine" / "untagged.mp3").exists()
+    assert LibraryFile.objects.count() == 0
+
+
+def test_the_same_file_dropped_twice_is_one_entry(library_dirs, audio_file):
+    audio_file("mp3", name="a.mp3", directory=import_dir(), tags=TAGS)
+    import_pending(actor="system", settle_seconds=0)
+    audio_file("mp3", name="a.mp3", directory=import_dir(), tags=TAGS)
+
+    summary = import_pending(actor="system", settle_seconds=0)
+
+    assert summary.counts == {"duplicate": 1} and LibraryFile.objects.count() == 1
+
+
+def test_files_still_arriving_wait_for_the_next_run(library_dirs, audio_file):
+    audio_file("mp3", name="a.mp3", directory=import_dir(), tags=TAGS)
+
+    assert import_pending(actor="system", settle_seconds=3600).total == 0
+    assert (import_dir() / "a.mp3").exists()
+
+
+def test_harmony_import_command(library_dirs, audio_file, capsys):
+    audio_file("ogg", name="a.ogg", directory=import_dir(), tags=TAGS)
+
+    call_command("harmony_import")
+
+    assert "1 imported" in capsys.readouterr().out

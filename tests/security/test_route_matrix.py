@@ -1,0 +1,200 @@
+"""Every URL of the project × every kind of caller → the access decision in routes.py.
+
+A route missing from `tests/security/routes.py::ROUTE_ACCESS` fails the suite: no route ships
+without an access decision. Routes are called with placeholder arguments (a missing object's
+404 still proves the caller got past the access check).
+"""
+
+from __future__ import annotations
+
+import re
+import re._constants as _c
+import re._parser as _parser
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.resolvers import RegexPattern, RoutePattern
+
+from accounts import services
+from tests.security.routes import (
+    ADMIN,
+    ADMIN_KEY,
+    ANONYMOUS,
+    CALLERS,
+    NOT_FOUND,
+    OPERATOR,
+    POLICIES,
+    ROUTE_ACCESS,
+    VIEWER,
+    VIEWER_KEY,
+)
+
+LOGIN_PATHS = ("/ui/login/", "/admin/login/")
+PASSWORD = "correct-horse-battery-9"
+
+
+@dataclass(frozen=True)
+class Route:
+    key: str  # as written in ROUTE_ACCESS
+    regex: str  # the full anchored regex of the route
+
+
+def _pattern_text(pattern: RoutePattern | RegexPattern) -> str:
+    text = str(pattern)
+    if isinstance(pattern, RegexPattern):
+        text = text.removeprefix("^").removesuffix("$").removesuffix("\\Z")
+    return text
+
+
+def _pattern_regex(pattern: RoutePattern | RegexPattern) -> str:
+    return pattern.regex.pattern.removeprefix("^").removesuffix("$").removesuffix("\\Z")
+
+
+def walk_routes(resolver: URLResolver | None = None, key: str = "", regex: str = "") -> list[Route]:
+    """Every concrete route under `resolver`, with its readable key and full regex."""
+    resolver = resolver or get_resolver()
+    routes: list[Route] = []
+    for entry in resolver.url_patterns:
+        entry_key = key + _pattern_text(entry.pattern)
+        entry_regex = regex + _pattern_regex(entry.pattern)
+        if isinstance(entry, URLResolver):
+            routes.extend(walk_routes(entry, entry_key, entry_regex))
+        elif isinstance(entry, URLPattern) and "(?P<format>" not in entry_regex:
+            # DRF format-suffix twins share their base route's view and decision.
+            routes.append(Route(key=entry_key, regex=entry_regex))
+    return routes
+
+
+def policy_for(route: Route) -> str | None:
+    if route.key in ROUTE_ACCESS:
+        return ROUTE_ACCESS[route.key]
+    prefixes = [k for k in ROUTE_ACCESS if k.endswith("*") and route.key.startswith(k[:-1])]
+    return ROUTE_ACCESS[max(prefixes, key=len)] if prefixes else None
+
+
+def _sample(parsed: Any) -> str:
+    """The shortest string matching a parsed regex (enough for URL patterns)."""
+    out: list[str] = []
+    for op, arg in parsed:
+        if op is _c.LITERAL:
+            out.append(chr(arg))
+        elif op in (_c.NOT_LITERAL, _c.ANY):
+            out.append("x" if arg != ord("x") else "y")
+        elif op is _c.IN:
+            out.append(_sample_class(arg))
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+            low, high, sub = arg
+            out.append(_sample(sub) * (low or min(1, high)))
+        elif op is _c.BRANCH:
+            out.append(_sample(arg[1][0]))
+        elif op is _c.SUBPATTERN:
+            out.append(_sample(arg[-1]))
+    return "".join(out)
+
+
+def _sample_class(items: Any) -> str:
+    op, arg = items[0]
+    if op is _c.NEGATE:  # URL classes exclude separators such as / and .
+        return "x"
+    if op is _c.LITERAL:
+        return chr(arg)
+    if op is _c.RANGE:
+        return chr(arg[0])
+    return "1" if arg is _c.CATEGORY_DIGIT else "x"
+
+
+def concrete_url(route: Route) -> str:
+    """A URL that resolves to `route`, with placeholder values for its arguments."""
+    path = _sample(_parser.parse(route.regex))
+    assert re.fullmatch(route.regex, path), f"cannot build a URL for route {route.key!r}"
+    return "/" + path
+
+
+def test_every_route_is_classified():
+    missing = sorted({r.key for r in walk_routes() if policy_for(r) is None})
+    assert not missing, (
+        "These routes have no access decision. Add one line each to ROUTE_ACCESS in "
+        "tests/security/routes.py (policies are listed in POLICIES there):\n"
+        + "\n".join(f'    "{key}": "<policy>",' for key in missing)
+    )
+
+
+def test_route_table_names_known_policies_and_existing_routes():
+    keys = {r.key for r in walk_routes()}
+    unknown = {k: v for k, v in ROUTE_ACCESS.items() if v not in POLICIES}
+    assert not unknown, f"unknown policies in ROUTE_ACCESS: {unknown}"
+    stale = [
+        k for k in ROUTE_ACCESS if k not in keys and not any(x.startswith(k[:-1]) for x in keys)
+    ]
+    assert not stale, f"ROUTE_ACCESS lists routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def callers(db) -> dict[str, Client]:
+    clients = {ANONYMOUS: Client(raise_request_exception=False)}
+    for role in (VIEWER, OPERATOR, ADMIN):
+        user = services.create_user(username=role, password=PASSWORD, role=role, actor="test")
+        clients[role] = Client(raise_request_exception=False)
+        clients[role].force_login(user)
+    for name, role in ((ADMIN_KEY, "admin"), (VIEWER_KEY, "viewer")):
+        _, key = services.create_api_key(name=name, role=role, actor="test")
+        clients[name] = Client(raise_request_exception=False, headers={"X-API-Key": key})
+    assert get_user_model().objects.count() == 3
+    return clients
+
+
+def _refused(response) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    location = response.get("Location", "") or response.get("HX-Redirect", "")
+    return response.status_code in (301, 302, 303) and location.startswith(LOGIN_PATHS)
+
+
+def _call(client: Client, method: str, url: str):
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data={}, content_type="application/json")
+
+
+def _refused_by_admin_site(response) -> bool:
+    # The site gate sends everyone but admins to its login; a 403 past it is a model-level
+    # rule (read-only admin pages), not a site-access decision.
+    location = response.get("Location", "")
+    return response.status_code == 302 and location.startswith("/admin/login/")
+
+
+def _judge(route: Route, policy: str, method: str, caller: str, response) -> str | None:
+    where = f"{method} {route.key} as {caller}: {response.status_code}"
+    expected = POLICIES[policy][method]
+    if response.status_code >= 500:
+        return f"{where} (server error)"
+    if expected == NOT_FOUND:
+        return None if response.status_code == 404 else f"{where}, expected 404"
+    allowed = caller in expected
+    refused = _refused_by_admin_site if policy == "admin_site" else _refused
+    if allowed and refused(response):
+        return f"{where}, expected to get through"
+    if not allowed and not refused(response):
+        return f"{where}, expected to be refused"
+    return None
+
+
+@pytest.mark.django_db(transaction=False)
+def test_every_route_gives_each_caller_the_classified_access(callers):
+    failures: list[str] = []
+    for route in walk_routes():
+        policy = policy_for(route)
+        assert policy, f"{route.key} is not classified (see test_every_route_is_classified)"
+        url = concrete_url(route)
+        resolve(url)  # the placeholder URL must reach this route's view
+        for method in POLICIES[policy]:
+            for caller in CALLERS:
+                response = _call(callers[caller], method, url)
+                failure = _judge(route, policy, method, caller, response)
+                if failure:
+                    failures.append(failure)
+    assert not failures, "\n".join(failures)
