@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench venv
+.PHONY: run test lint format bench venv screenshots docs-verify release-check drill
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Harmony needs $(PYTHON) (Python 3.11) on PATH" >&2; exit 1; }
@@ -41,6 +41,26 @@ test: lint
 	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
 
-# Every bench/*.py prints a table and writes bench/results/<name>.json (see docs/benchmarks.md).
+# Every bench/*_bench.py prints a table and writes bench/results/<name>.json; bench/report.py
+# then prints them all in one table and writes docs/benchmarks.md.
 bench: $(VENV)/.test-installed
-	@set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	@set -e; for script in bench/*_bench.py; do echo "== $$script"; $(BIN)/python $$script; done
+	$(BIN)/python bench/report.py
+
+# Every relative link and file reference in README.md and docs/ resolves, every knob and every
+# management command is documented (scripts/docs_verify.py).
+docs-verify: $(VENV)/.runtime-installed
+	$(BIN)/python scripts/docs_verify.py
+
+# The release gate (scripts/release_check.py): make test, docs-verify, pip-audit, check --deploy,
+# smoke test; stops at the first failure. OFFLINE=1 allows an unreachable audit, visibly.
+release-check: $(VENV)/.test-installed
+	$(BIN)/python scripts/release_check.py $(if $(filter-out 0,$(OFFLINE)),--offline)
+
+# The reliability drill (scripts/drill.py): mixed load while workers are SIGKILLed and slskd fails.
+drill: $(VENV)/.test-installed
+	$(BIN)/python scripts/drill.py
+
+# A PNG of every UI panel under docs/ui/, from a live Harmony with demo data (docs/ui/README.md).
+screenshots: $(VENV)/.test-installed
+	$(BIN)/python scripts/screenshots.py

@@ -13,9 +13,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
-from harmony_site.config import ensure_key_file
-
-FERNET_KEY_FILE = "fernet.key"
+from harmony_site.config import FERNET_KEY_FILE, fernet_for
 
 
 class SecretDecryptError(ValueError):
@@ -23,14 +21,13 @@ class SecretDecryptError(ValueError):
 
 
 @functools.cache
-def _fernet_for(key_path: Path) -> Fernet:
-    key = ensure_key_file(key_path, lambda: Fernet.generate_key().decode("ascii"))
-    return Fernet(key.encode("ascii"))
+def _fernet_for(config_dir: Path) -> Fernet:
+    return fernet_for(config_dir)
 
 
 def _fernet() -> Fernet:
-    # Resolved per call (cached per path) so a test or a moved CONFIG_DIR gets its own key.
-    return _fernet_for(Path(settings.CONFIG_DIR) / FERNET_KEY_FILE)
+    # Resolved per call (cached per directory) so a test or a moved CONFIG_DIR gets its own key.
+    return _fernet_for(Path(settings.CONFIG_DIR))
 
 
 def encrypt_secret(text: str) -> str:

@@ -22,11 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from cryptography.fernet import Fernet, InvalidToken
 
 from harmony_site.version import __version__
 
 YML_NAME = "harmony.yml"
 SECRET_KEY_FILE = "secret_key"
+FERNET_KEY_FILE = "fernet.key"
+ENCRYPTED_PREFIX = "enc:"
 MASK = "********"
 
 
@@ -127,7 +130,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("QUALITY_MAX_BIT_DEPTH", "int", 0, "Highest acceptable bit depth of lossless files; 0 accepts any.", "Library", minimum=0),
     Knob("QUALITY_STRICT", "bool", False, "Refuse files whose bitrate, sample rate or bit depth is unknown instead of accepting them.", "Library"),
     # --- Security (accounts; docs/operations/security.md) ---------------------------------
-    Knob("HARMONY_API_KEYS", "list", [], "Comma-separated API keys with full (admin) access; with no key here or in the database the API is open.", "Security", secret=True),
+    Knob("HARMONY_API_KEYS", "list", [], "Comma-separated API keys (16+ characters each) with full (admin) access; with no key here or in the database the API is open.", "Security", secret=True),
     Knob("ALLOWED_ORIGINS", "list", ["*"], "Origins browsers may call the API from (CORS); * allows any origin, never with credentials.", "Security"),
     Knob("CSRF_TRUSTED_ORIGINS", "list", [], "Extra origins (scheme://host[:port]) trusted for UI form posts, e.g. the public URL behind a reverse proxy.", "Security"),
     Knob("UI_COOKIES_SECURE", "bool", False, "Send the session and CSRF cookies over HTTPS only; set true whenever Harmony is reached over TLS.", "Security"),
@@ -393,6 +396,33 @@ def ensure_key_file(path: Path, generate: Callable[[], str]) -> str:
         return path.read_text().strip()
 
 
+def fernet_for(config_dir: Path) -> Fernet:
+    """The Fernet cipher for secrets at rest, its key created once in CONFIG_DIR/fernet.key."""
+    key = ensure_key_file(
+        config_dir / FERNET_KEY_FILE, lambda: Fernet.generate_key().decode("ascii")
+    )
+    return Fernet(key.encode("ascii"))
+
+
+def encrypt_for_file(config_dir: Path, text: str) -> str:
+    """A secret as harmony.yml stores it when Harmony writes it: `enc:<Fernet token>`."""
+    return ENCRYPTED_PREFIX + fernet_for(config_dir).encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def _decrypt_file_value(config_dir: Path, knob: Knob, raw: Any, *, origin: str) -> Any:
+    # Hand-typed plain values keep working; only `enc:` values written by Harmony are decrypted.
+    if not (knob.secret and isinstance(raw, str) and raw.startswith(ENCRYPTED_PREFIX)):
+        return raw
+    try:
+        token = raw.removeprefix(ENCRYPTED_PREFIX).encode("ascii")
+        return fernet_for(config_dir).decrypt(token).decode("utf-8")
+    except (InvalidToken, UnicodeError):
+        raise ConfigError(
+            f"{origin}: {knob.name} cannot be decrypted with {config_dir / FERNET_KEY_FILE} "
+            "(restore that key file, or set the value again in plain text)"
+        ) from None
+
+
 def ensure_secret_key(config_dir: Path) -> str:
     """Generate the Django secret key once and keep it readable by its owner only."""
     return ensure_key_file(config_dir / SECRET_KEY_FILE, lambda: secrets.token_urlsafe(50))
@@ -428,7 +458,8 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
                 "environment",
             )
         elif knob.name in file_values:
-            origin, raw, source = f"{yml_path}", file_values[knob.name], "harmony.yml"
+            origin, source = f"{yml_path}", "harmony.yml"
+            raw = _decrypt_file_value(config_dir, knob, file_values[knob.name], origin=origin)
         else:
             origin, raw, source = "default", knob.default, "default"
         if knob.kind == "str" and raw is None:

@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "harmony_site.ui.role_flags",
             ],
         },
     },
@@ -143,6 +144,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "harmony_site.api.schema.HarmonyAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "URL_FORMAT_OVERRIDE": None,  # JSON only; frees `?format=` for filters
     "EXCEPTION_HANDLER": "harmony_site.api.exceptions.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "harmony_site.api.pagination.HarmonyPagination",
     "PAGE_SIZE": 50,
@@ -266,6 +268,9 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "accounts.auth.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2"]
 
+if any(len(key) < 16 for key in HARMONY["HARMONY_API_KEYS"]):
+    # A short shared key is guessable despite the failure throttle; refuse it at start-up.
+    raise ConfigError("HARMONY_API_KEYS: every key must be at least 16 characters long")
 API_KEY_FAILURE_LIMIT = HARMONY["API_KEY_FAILURE_LIMIT"]
 API_KEY_FAILURE_WINDOW_S = HARMONY["LOGIN_COOLOFF_MINUTES"] * 60
 _rate = HARMONY["API_THROTTLE_RATE"]
@@ -288,6 +293,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "LibraryFileStateEnum": "library.models.LibraryFile.State",
+        "ScanStateEnum": "library.models.ScanRun.State",
+        "AuditKindEnum": "library.models.AuditEvent.Kind",
+        "JobKindEnum": "downloads.models.JobKind",
+        "JobStateEnum": "downloads.models.JobState",
+        "JobScopeEnum": "downloads.models.JobScope",
+        "DeadReasonEnum": "downloads.models.DeadReason",
+        "CandidateStateEnum": "downloads.models.Candidate.State",
+        "ProbeStateEnum": "providers.api.serializers.PROBE_STATES",
+        "ProviderNameEnum": "providers.api.serializers.PROVIDERS",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "harmony_site.api.schema.add_plain_endpoints",

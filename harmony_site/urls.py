@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from harmony_site import health
+from harmony_site.api.views import SettingsView
 from providers import views as provider_views
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("env", health.EnvView.as_view(), name="env"),
     path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/settings", SettingsView.as_view(), name="api-settings"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("providers.api.urls")),
     path("api/v1/", include("library.api.urls")),
@@ -29,4 +31,5 @@ urlpatterns = [
     path("ui/", include("accounts.urls")),
     path("ui/", include("library.urls")),
     path("ui/", include("downloads.urls")),
+    path("ui/", include("harmony_site.ui_urls")),
 ]

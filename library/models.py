@@ -200,6 +200,11 @@ class AuditEvent(models.Model):
         MISSING = "missing", "Missing on disk"
         IMPORTED = "imported", "Manually imported"
         SETTINGS_CHANGED = "settings_changed", "Settings changed"
+        USER_CREATED = "user_created", "User created"
+        USER_ROLE_CHANGED = "user_role_changed", "User role changed"
+        USER_DISABLED = "user_disabled", "User disabled"
+        API_KEY_CREATED = "api_key_created", "API key created"
+        API_KEY_REVOKED = "api_key_revoked", "API key revoked"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -1,3 +1,14 @@
 """Library URL patterns (UI, mounted under /ui/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from library import views
+
+app_name = "library"
+
+urlpatterns = [
+    path("library", views.library, name="library"),
+    path("library/artists/<int:artist_id>", views.artist, name="artist"),
+    path("library/albums/<int:album_id>", views.album, name="album"),
+    path("library/tracks/<int:track_id>", views.track, name="track"),
+]

@@ -10,6 +10,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from harmony_site.api.exceptions import error_response
+from harmony_site.api.middleware import is_api_path
 from providers.spotify.oauth import OAuthError, oauth_complete
 
 logger = logging.getLogger("hdm.spotify.oauth")
@@ -22,6 +24,8 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     try:
         oauth_complete(request.get_full_path())
     except OAuthError as exc:
+        if is_api_path(request):  # everything under /api/ answers errors in the API's shape
+            return error_response(400, str(exc), code="oauth_failed")
         context = {"ok": False, "message": str(exc)}
         return render(request, "providers/oauth_result.html", context, status=400)
     context = {"ok": True, "message": "Spotify is connected. You can close this tab."}

@@ -49,9 +49,20 @@ def _validated_key(raw: str) -> str:
 
 def request_fingerprint(request: Request) -> str:
     """sha256 of method, path and the parsed body (so JSON whitespace does not matter)."""
-    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
-    text = f"{request.method}\n{request.path}\n{body}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    digest = hashlib.sha256(f"{request.method}\n{request.path}\n".encode())
+    fields = (
+        {k: v for k, v in request.data.items() if k not in request.FILES}
+        if hasattr(request.data, "getlist")
+        else request.data
+    )
+    digest.update(json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str).encode())
+    for name in sorted(request.FILES):  # uploads (multipart views) count by their content
+        upload = request.FILES[name]
+        digest.update(name.encode())
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+    return digest.hexdigest()
 
 
 def _expiry_cutoff() -> Any:
@@ -64,9 +75,7 @@ def _reserve(*, caller: str, key: str, digest: str) -> IdempotencyRecord | Respo
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                return IdempotencyRecord.objects.create(
-                    caller=caller, key=key, request_hash=digest
-                )
+                return IdempotencyRecord.objects.create(caller=caller, key=key, request_hash=digest)
         except IntegrityError:
             pass  # the key was used before (or is in use right now): decide from its row
         earlier = IdempotencyRecord.objects.filter(caller=caller, key=key).first()

@@ -15,7 +15,12 @@ from collections.abc import Callable
 from datetime import UTC
 from http import HTTPStatus
 
-from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils import timezone
 

@@ -6,7 +6,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -21,3 +25,10 @@ class HarmonyPagination(PageNumberPagination):
     page_size_query_description = (
         f"Rows per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})."
     )
+
+
+def paginate(view: Any, request: Request, queryset: Any, serializer_class: type) -> Response:
+    """One page of `queryset` for a plain APIView (generic views page by themselves)."""
+    paginator = HarmonyPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)

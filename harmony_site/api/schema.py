@@ -4,7 +4,9 @@ plain Django endpoints (health) that spectacular cannot see.
 `HarmonyAutoSchema` (settings `DEFAULT_SCHEMA_CLASS`) adds to every operation the error
 statuses it can answer, all with the `Error` component, so schemathesis holds each endpoint to
 them. A view whose method is decorated with `@idempotent` gets the `Idempotency-Key` header; a
-view class with `provider_errors = True` (it calls slskd or Spotify) also documents 502/503.
+view class with `provider_errors = True` (it calls slskd or Spotify) also documents 409 (not
+configured), 502 and 503. A plain APIView answering a list is documented as one page of
+`HarmonyPagination` unless it sets `pagination_class = None`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
 from harmony_site.api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from harmony_site.api.idempotency import MAX_KEY_LENGTH
+from harmony_site.api.pagination import HarmonyPagination
 from harmony_site.api.serializers import ErrorSerializer
 
 ALWAYS = {
@@ -34,6 +36,7 @@ WRITES = {
     415: "Request body is not `application/json`.",
 }
 PROVIDERS = {
+    409: "The provider is not configured (e.g. SPOTIFY_CLIENT_ID is empty).",
     502: "The provider (slskd or Spotify) refused or answered nonsense.",
     503: "The provider is unreachable or rate-limited; retry later.",
 }
@@ -53,6 +56,12 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 
 class HarmonyAutoSchema(AutoSchema):
     """AutoSchema with Harmony's error responses and idempotency header on every operation."""
+
+    def _get_paginator(self) -> Any:
+        # Every list answer is paged: a plain APIView that returns `many=True` data pages it
+        # with HarmonyPagination (see `paginate`) unless it says `pagination_class = None`.
+        pagination_class = getattr(self.view, "pagination_class", HarmonyPagination)
+        return pagination_class() if pagination_class else None
 
     def _handler(self) -> Any:
         return getattr(self.view, self.method.lower(), None)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from harmony_site.api.filters import MAX_ID
+
 # Documented limits for free text and lists in request bodies and query strings.
 MAX_TEXT_LENGTH = 1000
 MAX_NAME_LENGTH = 200
@@ -27,3 +29,8 @@ class ErrorSerializer(serializers.Serializer):
 def bounded_list(child: serializers.Field, *, max_length: int = MAX_LIST_LENGTH, **kwargs):
     """A ListField refusing more than `max_length` items (400 with the field's error)."""
     return serializers.ListField(child=child, max_length=max_length, **kwargs)
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    """An object id in a request body: 1 ≤ n < 2**63 (larger numbers would overflow SQL)."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)

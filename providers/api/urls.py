@@ -11,4 +11,7 @@ urlpatterns = [
     path("oauth/status", api_views.OAuthStatusView.as_view(), name="oauth-status"),
     path("oauth/disconnect", api_views.OAuthDisconnectView.as_view(), name="oauth-disconnect"),
     path("oauth/callback", views.oauth_callback, name="oauth-callback"),
+    path("providers", api_views.ProviderList.as_view(), name="api-providers"),
+    path("providers/<str:name>/test", api_views.ProviderTest.as_view(), name="api-provider-test"),
+    path("spotify/search", api_views.SpotifySearch.as_view(), name="api-spotify-search"),
 ]

@@ -6,13 +6,28 @@ provider credential); every role may read the status.
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.auth import IsAdmin, IsViewer
+from accounts.auth import IsAdmin, IsOperator, IsViewer
+from harmony_site import probes
+from harmony_site.api.exceptions import ApiError
+from providers.api.serializers import (
+    PROVIDERS,
+    OAuthStatusSerializer,
+    OAuthUrlSerializer,
+    ProviderStateSerializer,
+    ProviderTestSerializer,
+    SpotifySearchQuerySerializer,
+    SpotifyTrackSerializer,
+)
+from providers.spotify.client import SpotifyClient
 from providers.spotify.oauth import (
     OAuthError,
     oauth_authorize_url,
@@ -27,15 +42,21 @@ class ManualCompletionInput(serializers.Serializer):
 
 
 class OAuthAuthorizeView(APIView):
-    """POST → `{"url": …}`: open it in a browser to log in to Spotify (PRO mode)."""
+    """GET or POST → `{"url": …}`: open it in a browser to log in to Spotify (PRO mode)."""
 
     permission_classes = [IsAdmin]
+    provider_errors = True  # 409 while Spotify is not configured
 
+    @extend_schema(request=None, responses=OAuthUrlSerializer, tags=["oauth"])
+    def get(self, request: Request) -> Response:
+        return self.post(request)
+
+    @extend_schema(request=None, responses=OAuthUrlSerializer, tags=["oauth"])
     def post(self, request: Request) -> Response:
         try:
             return Response({"url": oauth_authorize_url()})
         except OAuthError as exc:
-            raise ValidationError({"detail": str(exc)}) from exc
+            raise ApiError(str(exc), code="oauth_error", status=409) from exc
 
 
 class OAuthManualView(APIView):
@@ -43,6 +64,7 @@ class OAuthManualView(APIView):
 
     permission_classes = [IsAdmin]
 
+    @extend_schema(request=ManualCompletionInput, responses=OAuthStatusSerializer, tags=["oauth"])
     def post(self, request: Request) -> Response:
         data = ManualCompletionInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -58,6 +80,7 @@ class OAuthStatusView(APIView):
 
     permission_classes = [IsViewer]
 
+    @extend_schema(responses=OAuthStatusSerializer, tags=["oauth"])
     def get(self, request: Request) -> Response:
         return Response(oauth_status())
 
@@ -67,6 +90,67 @@ class OAuthDisconnectView(APIView):
 
     permission_classes = [IsAdmin]
 
+    @extend_schema(request=None, responses=OAuthStatusSerializer, tags=["oauth"])
     def post(self, request: Request) -> Response:
         oauth_disconnect()
         return Response(oauth_status())
+
+
+# --- provider connection state and Spotify look-ups (REST API helper) ----------------------
+
+
+def _probe(name: str) -> dict[str, Any]:
+    report = probes.run_probe(name)
+    return {
+        "name": name,
+        "state": report.status,
+        "detail": report.detail,
+        "latency_ms": report.latency_ms,
+    }
+
+
+class ProviderList(APIView):
+    """GET: connection state of slskd and Spotify (a fresh probe) and their status sections."""
+
+    permission_classes = [IsViewer]
+    pagination_class = None  # two rows, never paged
+    provider_errors = True
+
+    @extend_schema(responses=ProviderStateSerializer(many=True), tags=["providers"])
+    def get(self, request: Request) -> Response:
+        sections = probes.collect_status()
+        rows = [{**_probe(name), "status": sections.get(name, {})} for name in PROVIDERS]
+        return Response(ProviderStateSerializer(rows, many=True).data)
+
+
+class ProviderTest(APIView):
+    """POST: probe one provider now (`name` is slskd or spotify); the outcome is in the body."""
+
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=None, responses=ProviderTestSerializer, tags=["providers"])
+    def post(self, request: Request, name: str) -> Response:
+        if name not in PROVIDERS:
+            raise NotFound(f"No provider {name!r}; one of {', '.join(PROVIDERS)}.")
+        return Response(ProviderTestSerializer(_probe(name)).data)
+
+
+class SpotifySearch(APIView):
+    """GET `?q=&type=track&limit=`: Spotify tracks for the UI's search box (at most 10)."""
+
+    permission_classes = [IsViewer]
+    pagination_class = None  # at most 10 results, never paged
+    provider_errors = True
+
+    @extend_schema(
+        parameters=[SpotifySearchQuerySerializer],
+        responses=SpotifyTrackSerializer(many=True),
+        tags=["spotify"],
+    )
+    def get(self, request: Request) -> Response:
+        query = SpotifySearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        args = query.validated_data
+        # Not configured → ProviderNotConfigured → 409 (harmony_site.api.exceptions).
+        results = SpotifyClient.from_config().search(args["q"], args["type"], args["limit"])
+        return Response(SpotifyTrackSerializer(results, many=True).data)

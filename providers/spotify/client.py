@@ -9,10 +9,11 @@ development-mode maximum. Endpoints are the post-February-2026 set (`provider-ap
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from providers.errors import ProviderAuthError, ProviderError
+from providers.errors import ProviderAuthError, ProviderError, ProviderNotConfigured
 from providers.http import HttpClient
 from providers.spotify.auth import AppTokenSource, TokenSource, UserTokenSource
 from providers.spotify.config import SpotifyConfig, load_spotify_config, resolve_mode
@@ -33,6 +34,8 @@ from providers.spotify.tokens import load_tokens, record_login_problem
 from providers.types import TrackMeta
 
 logger = logging.getLogger("hdm.spotify")
+
+_ID = re.compile(r"[0-9A-Za-z]{22}")
 
 PAGE_MAX = 50
 SEARCH_MAX = 10
@@ -93,11 +96,11 @@ class SpotifyClient:
 
     @classmethod
     def from_config(cls, config: SpotifyConfig | None = None) -> SpotifyClient:
-        """A client for the configured mode; raises ProviderAuthError when Spotify is off."""
+        """A client for the configured mode; raises ProviderNotConfigured when Spotify is off."""
         config = config or load_spotify_config()
         mode = resolve_mode(config, user_connected=load_tokens() is not None)
         if mode == "disabled":
-            raise ProviderAuthError(
+            raise ProviderNotConfigured(
                 "Spotify is not configured: set SPOTIFY_CLIENT_ID", provider="spotify"
             )
         tokens: TokenSource = UserTokenSource(config) if mode == "pro" else AppTokenSource(config)
@@ -189,11 +192,11 @@ class SpotifyClient:
 
     # -- catalogue ----------------------------------------------------------------------------
     def track(self, track_id: str) -> TrackMeta:
-        path = f"/tracks/{track_id}"
+        path = f"/tracks/{_checked(track_id)}"
         return track_from(Reader(f"GET {path}"), self.get(path, self._catalogue_params()))
 
     def album(self, album_id: str) -> AlbumInfo:
-        path = f"/albums/{album_id}"
+        path = f"/albums/{_checked(album_id)}"
         return album_from(Reader(f"GET {path}"), self.get(path, self._catalogue_params()))
 
     def album_tracks(self, album_id: str, *, fetch_isrc: bool | None = None) -> list[TrackMeta]:
@@ -203,7 +206,7 @@ class SpotifyClient:
         singly, because the batch `/tracks?ids=` endpoint was removed in February 2026.
         """
         album = self.album(album_id)
-        path = f"/albums/{album_id}/tracks"
+        path = f"/albums/{_checked(album_id)}/tracks"
         reader = Reader(f"GET {path}")
         params = self._catalogue_params(limit=PAGE_MAX)
         raw = [reader.obj(item, "track") for item in self._pages(path, params)]
@@ -227,7 +230,7 @@ class SpotifyClient:
         return self.track(track_id).isrc
 
     def artist(self, artist_id: str) -> ArtistInfo:
-        path = f"/artists/{artist_id}"
+        path = f"/artists/{_checked(artist_id)}"
         return artist_from(Reader(f"GET {path}"), self.get(path))
 
     def artist_albums(
@@ -238,7 +241,7 @@ class SpotifyClient:
         limit: int = ARTIST_ALBUMS_MAX,
     ) -> list[AlbumInfo]:
         """Every release of an artist in `include_groups`, paged at the dev-mode maximum of 10."""
-        path = f"/artists/{artist_id}/albums"
+        path = f"/artists/{_checked(artist_id)}/albums"
         params = self._catalogue_params(
             include_groups=",".join(include_groups), limit=min(limit, ARTIST_ALBUMS_MAX)
         )
@@ -279,7 +282,7 @@ class SpotifyClient:
 
     # -- playlists ----------------------------------------------------------------------------
     def playlist(self, playlist_id: str) -> PlaylistInfo:
-        path = f"/playlists/{playlist_id}"
+        path = f"/playlists/{_checked(playlist_id)}"
         params = self._catalogue_params(fields=PLAYLIST_FIELDS)
         return playlist_from(Reader(f"GET {path}"), self.get(path, params))
 
@@ -305,7 +308,7 @@ class SpotifyClient:
         return self.playlist_items(playlist_id).tracks
 
     def _read_items(self, playlist: PlaylistInfo) -> PlaylistRead:
-        path = f"/playlists/{playlist.id}/items"
+        path = f"/playlists/{_checked(playlist.id)}/items"
         params = self._catalogue_params(limit=PAGE_MAX, additional_types="track,episode")
         read = PlaylistRead(playlist=playlist)
         reader = Reader(f"GET {path}")
@@ -373,6 +376,13 @@ def _local_track(item: dict[str, Any]) -> TrackMeta:
         artists=tuple(a for a in artists if isinstance(a, str) and a),
         duration_ms=item.get("duration_ms") if isinstance(item.get("duration_ms"), int) else None,
     )
+
+
+def _checked(spotify_id: str) -> str:
+    """Ids go into URL paths: only a real base-62 id may (never `../me` or a query)."""
+    if not isinstance(spotify_id, str) or not _ID.fullmatch(spotify_id):
+        raise InvalidSpotifyLink(f"{str(spotify_id)[:40]!r} is not a Spotify id")
+    return spotify_id
 
 
 def _path_of(path: str) -> str:

@@ -1,12 +1,13 @@
 """A tiny API (and UI) for the access tests: one view per permission class."""
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
+from django.urls import path
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import IsAdmin, IsOperator, IsViewer, role_required
+from harmony_site.urls import urlpatterns as project_urlpatterns
 
 
 class _Echo(APIView):
@@ -49,5 +50,5 @@ urlpatterns = [
     path("api/v1/admin", AdminView.as_view()),
     path("ui/page/", ui_page),
     path("ui/action/", ui_action),
-    path("ui/", include("accounts.urls")),
+    *project_urlpatterns,  # the real pages (base.html links to them) and namespaces
 ]

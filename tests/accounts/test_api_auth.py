@@ -146,10 +146,12 @@ def test_session_user_may_call_the_api_but_writes_need_csrf(api_key, logged_in):
     api_key()
     client = logged_in("operator", enforce_csrf_checks=True)
     assert client.get("/api/v1/operator").status_code == 200
-    assert client.post("/api/v1/operator").status_code == 403
+    json = {"data": "{}", "content_type": "application/json"}
+    assert client.post("/api/v1/operator", **json).status_code == 403
     token = "A" * 32  # any well-formed token works when cookie and header agree
     client.cookies["csrftoken"] = token
-    assert client.post("/api/v1/operator", headers={"X-CSRFToken": token}).status_code == 200
+    response = client.post("/api/v1/operator", headers={"X-CSRFToken": token}, **json)
+    assert response.status_code == 200
 
 
 def test_plain_key_is_nowhere_in_the_database(api_key):
@@ -165,3 +167,14 @@ def test_plain_key_is_nowhere_in_the_database(api_key):
     assert key not in dump.getvalue()
     stored = APIKey.objects.get()
     assert stored.hashed_key.startswith("sha512$$")
+
+
+def test_client_ip_trusts_forwarded_for_only_behind_a_proxy(rf, monkeypatch):
+    from accounts.auth import client_ip
+    from harmony_site.config import get_config
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9")
+    assert client_ip(request) == "10.0.0.1"
+    monkeypatch.setitem(get_config().values, "BEHIND_PROXY", True)
+    # The proxy appends the real client last; anything before it the client could forge.
+    assert client_ip(request) == "203.0.113.9"

@@ -168,13 +168,24 @@ def test_secrets_never_reach_the_log_or_the_displayed_configuration(monkeypatch,
     config = get_config()
     monkeypatch.setitem(config.values, "HARMONY_ADMIN_USER", "boss")
     monkeypatch.setitem(config.values, "HARMONY_ADMIN_PASSWORD", PASSWORD)
-    monkeypatch.setitem(config.values, "HARMONY_API_KEYS", ["env-secret-key"])
+    monkeypatch.setitem(config.values, "HARMONY_API_KEYS", ["env-secret-key-0123456789"])
     with caplog.at_level(logging.DEBUG):
         services.bootstrap_first_admin()
         _, plaintext = services.create_api_key(name="ci", role="viewer", actor="test")
         services.revoke_api_key(key=plaintext.partition(".")[0], actor="test")
     logged = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
-    for secret in (PASSWORD, plaintext, plaintext.partition(".")[2], "env-secret-key"):
+    for secret in (PASSWORD, plaintext, plaintext.partition(".")[2], "env-secret-key-0123456789"):
         assert secret not in logged
     assert config.display_value("HARMONY_ADMIN_PASSWORD") == "********"
     assert config.display_value("HARMONY_API_KEYS") == "********"
+
+
+def test_the_last_active_admin_cannot_be_demoted_or_disabled(make_user):
+    boss = make_user("boss", "admin")
+    with pytest.raises(services.AccountError, match="last active admin"):
+        services.set_role(user=boss, role="viewer", actor="test")
+    with pytest.raises(services.AccountError, match="last active admin"):
+        services.disable_user(user=boss, actor="test")
+    make_user("deputy", "admin")
+    services.set_role(user=boss, role="viewer", actor="test")
+    assert user_role(boss) == "viewer"

@@ -31,9 +31,35 @@ def hdm(settings):
     return settings.HDM
 
 
-WORDS = ("zero", "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
-         "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec",
-         "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu")
+WORDS = (
+    "zero",
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+    "quebec",
+    "romeo",
+    "sierra",
+    "tango",
+    "uniform",
+    "victor",
+    "whiskey",
+    "xray",
+    "yankee",
+    "zulu",
+)
 
 
 def make_meta(n: int = 1, **overrides) -> TrackMeta:

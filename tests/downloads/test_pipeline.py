@@ -11,6 +11,7 @@ from downloads import services
 from downloads.models import Candidate, DeadReason, Job, JobState, PeerStat, SlskdSearch
 from tests.audio import cached_audio
 from tests.downloads.conftest import WORDS, make_meta
+from tests.fakes import slskd as fake_slskd_module
 from tests.fakes.slskd_data import peer_file, peer_response
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -149,25 +150,29 @@ def test_a_transfer_queued_remotely_too_long_is_cancelled(world, hdm):
     assert transfer.cancel_requested
 
 
-def test_a_stalled_transfer_is_cancelled(world, hdm):
+def test_a_stalled_transfer_is_cancelled(world, hdm, monkeypatch):
     hdm["TRANSFER_STALL_TIMEOUT_S"] = 1.0
-    world.offer("stuck", speed=9_000_000, progress_polls=10_000)
+    world.offer("stuck", speed=9_000_000)
     world.offer("mover", speed=10_000)
-    # The fake moves bytes each poll: freeze the stuck peer's progress after it starts.
-    original = world.fake._step_in_progress
+    # The stuck peer sends its first bytes and then nothing more.
+    original = fake_slskd_module._TRANSFER_STEPS["InProgress"]
 
-    def frozen(transfer):
+    def frozen(fake, transfer):
         if transfer.username != "stuck" or transfer.bytes_transferred == 0:
-            original(transfer)
+            original(fake, transfer)
 
-    world.fake._step_in_progress = frozen
+    monkeypatch.setitem(fake_slskd_module._TRANSFER_STEPS, "InProgress", frozen)
     job = _submit(1)
     assert job.state == JobState.DONE
     assert job.candidates.get(username="stuck").failure_reason == "stalled"
+    assert world.fake.transfers_for("stuck", job.candidates.get(username="stuck").filename)[
+        0
+    ].cancel_requested
 
 
 def test_a_file_failing_verification_is_blocklisted_and_the_next_tried(world):
-    world.offer("liar", content=b"not audio at all" * 100, speed=9_000_000)
+    garbage = bytes(len(world.audio(1)))  # the right size, but not audio at all
+    world.offer("liar", content=garbage, speed=9_000_000)
     world.offer("honest", speed=10_000)
     job = _submit(1)
     assert job.state == JobState.DONE

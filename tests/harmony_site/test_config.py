@@ -81,3 +81,20 @@ def test_secret_key_is_generated_once_with_owner_only_mode(tmp_path):
 def test_secrets_are_masked_for_display(tmp_path):
     cfg = load({"CONFIG_DIR": str(tmp_path), "DATABASE_URL": "postgres://u:pw@h/db"})
     assert cfg.display_value("DATABASE_URL") == config.MASK
+
+
+def test_secrets_written_encrypted_are_decrypted_on_load(tmp_path):
+    load({"CONFIG_DIR": str(tmp_path)})
+    token = config.encrypt_for_file(tmp_path, "s3cret-slskd-key")
+    yml = tmp_path / "harmony.yml"
+    yml.write_text(yml.read_text().replace("DATABASE_URL: ''", f"DATABASE_URL: {token}"))
+    assert "s3cret" not in yml.read_text()
+    assert load({"CONFIG_DIR": str(tmp_path)})["DATABASE_URL"] == "s3cret-slskd-key"
+
+
+def test_undecryptable_secret_stops_with_one_line(tmp_path):
+    load({"CONFIG_DIR": str(tmp_path)})
+    yml = tmp_path / "harmony.yml"
+    yml.write_text(yml.read_text().replace("DATABASE_URL: ''", "DATABASE_URL: enc:garbage"))
+    with pytest.raises(ConfigError, match="DATABASE_URL cannot be decrypted"):
+        load({"CONFIG_DIR": str(tmp_path)})

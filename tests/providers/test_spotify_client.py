@@ -12,7 +12,7 @@ from providers.errors import (
 )
 from providers.spotify.auth import AppTokenSource
 from providers.spotify.client import SpotifyClient
-from providers.spotify.links import parse_spotify_link
+from providers.spotify.links import InvalidSpotifyLink, parse_spotify_link
 from providers.types import Artwork
 from tests.fakes.base import Reply
 from tests.fakes.spotify import knobs_set
@@ -127,8 +127,10 @@ def test_fake_refuses_limits_above_each_maximum(spotify_env, client):
 def test_unknown_and_invalid_ids(spotify_env, client):
     with pytest.raises(ProviderNotFound):
         client.track("0000000000000000000000")
-    with pytest.raises(ProviderResponseError, match="Invalid base62 id"):
-        client.track("not-an-id")
+    for hostile in ("not-an-id", "../me", "4uLU6hMCjMI75M1A2tKUQC?x=1"):
+        with pytest.raises(InvalidSpotifyLink, match="not a Spotify id"):
+            client.track(hostile)
+    assert len(spotify_env.requests_to("GET", r"/v1/tracks/.*")) == 1
 
 
 def test_429_retry_after_is_honoured(spotify_env, client):

@@ -219,7 +219,9 @@ def test_callback_views_complete_the_login(pro, client):
     answer = client.get("/callback?" + location.split("?", 1)[1])
     assert answer.status_code == 200 and b"Spotify connected" in answer.content
     again = client.get("/api/v1/oauth/callback?" + location.split("?", 1)[1])
-    assert again.status_code == 400 and b"already used" in again.content
+    assert again.status_code == 400 and "already used" in again.json()["error"]["message"]
+    replay = client.get("/callback?" + location.split("?", 1)[1])
+    assert replay.status_code == 400 and b"already used" in replay.content
 
 
 def test_auto_mode_prefers_the_user_login(spotify_env):

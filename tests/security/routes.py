@@ -29,6 +29,8 @@ POLICIES: dict[str, dict[str, frozenset[str] | str]] = {
     "ui_operator": {"GET": _UI_VIEWERS, "POST": frozenset({OPERATOR, ADMIN})},  # page + actions
     "ui_operator_action": {"POST": frozenset({OPERATOR, ADMIN})},  # POST-only UI action
     "ui_admin": {"GET": frozenset({ADMIN}), "POST": frozenset({ADMIN})},  # settings, users
+    "ui_admin_action": {"POST": frozenset({ADMIN})},  # POST-only admin UI action (DLQ purge)
+    "ui_admin_page": {"GET": frozenset({ADMIN})},  # GET-only admin page or partial
     "api_viewer_read": {"GET": _API_VIEWERS},  # IsViewer, read-only
     "api_operator_write": {"GET": _API_VIEWERS, "POST": _API_OPERATORS},  # IsOperator
     "api_admin_write": {"GET": _API_VIEWERS, "POST": _API_ADMINS},  # the DRF default
@@ -37,24 +39,102 @@ POLICIES: dict[str, dict[str, frozenset[str] | str]] = {
 }
 
 ROUTE_ACCESS: dict[str, str] = {
+    # --- site, health, admin, docs (foundation, accounts, API) ---
     "": "public",
+    "live": "public",
+    "env": "api_viewer_read",
     "admin/*": "admin_site",
     "admin/login/": "public",
     "admin/logout/": "public",
-    "live": "public",
     "api/health/live": "public",
     "api/health/ready": "public",
     "api/v1/health": "public",
     "api/v1/status": "api_viewer_read",
     "api/v1/metrics": "api_viewer_read",
-    "env": "api_viewer_read",
+    "api/v1/schema": "public",
+    "api/docs": "public",
+    # --- accounts ---
+    "ui/login/": "public",
+    "ui/logout/": "public",  # POST only; GET is 405 for everyone
+    "ui/setup/<str:token>/": "setup",
+    # Web UI panels (issue 9; docs/ui/README.md)
+    "ui/": "ui_viewer",
+    "ui/operations": "ui_viewer",
+    "ui/operations/submit": "ui_operator_action",
+    "ui/operations/scan": "ui_operator_action",
+    "ui/operations/sync": "ui_operator_action",
+    "ui/downloads": "ui_viewer",
+    "ui/downloads/live": "ui_viewer",
+    "ui/jobs/<int:job_id>": "ui_viewer",
+    "ui/jobs/<int:job_id>/cancel": "ui_operator_action",
+    "ui/jobs/<int:job_id>/retry": "ui_operator_action",
+    "ui/jobs/<int:job_id>/priority": "ui_operator_action",
+    "ui/jobs/<int:job_id>/wrong-file": "ui_operator_action",
+    "ui/jobs/<int:job_id>/candidates/<int:candidate_id>/choose": "ui_operator_action",
+    "ui/watchlists": "ui_operator",
+    "ui/watchlists/<int:watchlist_id>": "ui_operator_action",
+    "ui/watchlists/<int:watchlist_id>/sync": "ui_operator_action",
+    "ui/watchlists/<int:watchlist_id>/delete": "ui_operator_action",
+    "ui/dlq": "ui_viewer",
+    "ui/dlq/requeue": "ui_operator_action",
+    "ui/dlq/purge": "ui_admin_action",
+    "ui/library": "ui_viewer",
+    "ui/library/artists/<int:artist_id>": "ui_viewer",
+    "ui/library/albums/<int:album_id>": "ui_viewer",
+    "ui/library/tracks/<int:track_id>": "ui_viewer",
+    "ui/settings": "ui_admin",
+    "ui/settings/naming-preview": "ui_admin",
+    "ui/settings/slskd/test": "ui_admin_action",
+    "ui/settings/spotify/connect": "ui_admin_action",
+    "ui/settings/spotify/manual": "ui_admin_action",
+    "ui/settings/spotify/disconnect": "ui_admin_action",
+    "ui/settings/keys": "ui_admin_action",
+    "ui/settings/keys/<str:key_id>/revoke": "ui_admin_action",
+    "ui/settings/users": "ui_admin_action",
+    "ui/settings/users/<int:user_id>": "ui_admin_action",
+    "ui/system": "ui_viewer",
+    "api/v1/keys": "api_admin",
+    "api/v1/keys/<str:prefix>": "api_admin",
+    "api/v1/keys/<str:prefix>/revoke": "api_admin",
+    # --- settings (admin) ---
+    "api/v1/settings": "api_admin",
+    # --- providers ---
     "callback": "callback",  # Spotify OAuth redirect on the loopback OAuth bind
     "api/v1/oauth/callback": "callback",
     "api/v1/oauth/authorize": "api_admin",  # provider credentials are the admin's
     "api/v1/oauth/manual": "api_admin",
     "api/v1/oauth/disconnect": "api_admin",
     "api/v1/oauth/status": "api_viewer_read",
-    "ui/login/": "public",
-    "ui/logout/": "public",  # POST only; GET is 405 for everyone
-    "ui/setup/<str:token>/": "setup",
+    "api/v1/providers": "api_viewer_read",
+    "api/v1/providers/<str:name>/test": "api_operator_write",
+    "api/v1/spotify/search": "api_viewer_read",
+    # --- library ---
+    "api/v1/activity": "api_viewer_read",
+    "api/v1/library/artists": "api_viewer_read",
+    "api/v1/library/artists/<int:pk>": "api_viewer_read",
+    "api/v1/library/albums": "api_viewer_read",
+    "api/v1/library/albums/<int:pk>": "api_viewer_read",
+    "api/v1/library/tracks": "api_viewer_read",
+    "api/v1/library/tracks/<int:pk>": "api_viewer_read",
+    "api/v1/library/files": "api_viewer_read",
+    "api/v1/library/files/<int:pk>": "api_viewer_read",
+    "api/v1/library/scans": "api_operator_write",
+    "api/v1/library/scans/<int:pk>": "api_viewer_read",
+    "api/v1/library/tracks/<int:track_id>/wrong-file": "api_operator_write",
+    # --- downloads (HDM) ---
+    "api/v1/downloads": "api_operator_write",
+    "api/v1/downloads/list": "api_operator_write",
+    "api/v1/downloads/<int:job_id>": "api_operator_write",
+    "api/v1/downloads/<int:job_id>/cancel": "api_operator_write",
+    "api/v1/downloads/<int:job_id>/retry": "api_operator_write",
+    "api/v1/downloads/<int:job_id>/priority": "api_operator_write",
+    "api/v1/downloads/<int:job_id>/candidates/<int:candidate_id>/choose": "api_operator_write",
+    "api/v1/dlq": "api_viewer_read",
+    "api/v1/dlq/stats": "api_viewer_read",
+    "api/v1/dlq/<int:job_id>": "api_viewer_read",
+    "api/v1/dlq/requeue": "api_operator_write",
+    "api/v1/dlq/purge": "api_admin",
+    "api/v1/watchlists": "api_operator_write",
+    "api/v1/watchlists/<int:watchlist_id>": "api_operator_write",
+    "api/v1/watchlists/<int:watchlist_id>/sync": "api_operator_write",
 }

@@ -1,0 +1,19 @@
+"""Library tasks for the django-q2 cluster: thin wrappers that load ids and call a service."""
+
+from __future__ import annotations
+
+import logging
+
+from library.models import ScanRun
+from library.scanning import scan_library
+
+logger = logging.getLogger("hdm.scan")
+
+
+def run_scan(scan_id: int) -> None:
+    """Run a queued scan (`POST /api/v1/library/scans`); a redelivery finds it claimed."""
+    run = ScanRun.objects.filter(pk=scan_id, state=ScanRun.State.QUEUED).first()
+    if run is None:
+        logger.info("hdm.scan.claim_skipped", extra={"scan_id": scan_id})
+        return
+    scan_library(run=run)

@@ -1,0 +1,169 @@
+"""The sweeper, links expanding into parent + children, and the operator actions on jobs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from downloads import clients, recovery, services, watchdog
+from downloads.models import Candidate, Job, JobState, file_key
+from downloads.schedules import ensure_schedules
+from tests.downloads.conftest import make_meta
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def sent(monkeypatch) -> list[int]:
+    """Job ids handed to the cluster (recorded instead of run)."""
+    ids: list[int] = []
+    monkeypatch.setattr(services, "_dispatch", ids.append)
+    return ids
+
+
+def _submit(n: int = 1) -> Job:
+    return services.submit_wanted(make_meta(n), kind="manual", actor="t").job
+
+
+def test_sweeper_resumes_due_retries_in_their_stage(hdm, django_capture_on_commit_callbacks):
+    job = _submit()
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.FAILED,
+        retry_state=JobState.DOWNLOADING,
+        next_attempt_at=timezone.now() - timedelta(seconds=1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        report = recovery.sweep_jobs()
+    assert report.retried == [job.pk]
+    assert Job.objects.get(pk=job.pk).state == JobState.DOWNLOADING
+
+
+def test_sweeper_releases_expired_leases_and_requeues(
+    hdm, sent, django_capture_on_commit_callbacks
+):
+    job = _submit()
+    services.claim_job(job.pk, state=JobState.QUEUED)
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        report = recovery.sweep_jobs()
+    assert report.expired == [job.pk] and sent == [job.pk]
+    assert Job.objects.get(pk=job.pk).claimed_by == ""
+
+
+def test_sweeper_re_enqueues_jobs_whose_task_was_lost(
+    hdm, sent, django_capture_on_commit_callbacks
+):
+    low, high = _submit(1), _submit(2)
+    Job.objects.filter(pk=high.pk).update(priority=500)
+    Job.objects.update(updated_at=timezone.now() - timedelta(minutes=5))
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        recovery.sweep_jobs()
+    assert sent == [high.pk, low.pk]  # by priority
+
+
+def test_sweeper_leaves_fresh_and_waiting_jobs_alone(hdm, sent, django_capture_on_commit_callbacks):
+    job = _submit()
+    Job.objects.filter(pk=job.pk).update(
+        next_attempt_at=timezone.now() + timedelta(hours=1),
+        updated_at=timezone.now() - timedelta(minutes=5),
+    )
+    _submit(2)
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        recovery.sweep_jobs()
+    assert sent == []
+
+
+def test_schedules_are_created_once(hdm):
+    from django_q.models import Schedule
+
+    ensure_schedules()
+    ensure_schedules()
+    assert set(Schedule.objects.values_list("name", flat=True)) >= {"hdm-sweep", "hdm-heartbeat"}
+    assert Schedule.objects.filter(name="hdm-sweep").count() == 1
+
+
+def test_cluster_counts_as_stalled_once_the_heartbeat_is_old(hdm):
+    assert not watchdog.cluster_stalled()  # never beaten, nothing waiting
+    watchdog.beat()
+    assert not watchdog.cluster_stalled()
+    hdm["HDM_HEARTBEAT_STALE_S"] = 0.0
+    assert watchdog.cluster_stalled()
+
+
+class StubSpotify:
+    def track(self, track_id):
+        return make_meta(1, spotify_track_id=track_id)
+
+    def album(self, album_id):
+        return SimpleNamespace(name="Test Album")
+
+    def album_tracks(self, album_id):
+        return [make_meta(n) for n in (1, 2, 3)]
+
+
+def test_an_album_link_becomes_a_parent_with_one_child_per_track(hdm, monkeypatch):
+    monkeypatch.setattr(clients, "spotify_client", StubSpotify)
+    link = "https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy?si=x"
+    result = services.submit_link(link, kind="manual", actor="t")
+    parent = result.parent.job
+    assert parent.scope == "album" and parent.label == "Test Album"
+    assert [r.status for r in result.tracks] == ["enqueued"] * 3
+    assert parent.children.count() == 3
+    again = services.submit_link(link, kind="manual", actor="t")
+    assert again.parent.status == "already_enqueued" and Job.objects.count() == 4
+
+
+def test_a_parent_is_done_when_no_child_is_live(hdm, monkeypatch):
+    monkeypatch.setattr(clients, "spotify_client", StubSpotify)
+    result = services.submit_link("spotify:album:4aawyAB9vmqN3uQ7FjRGTy", kind="manual", actor="t")
+    for child in result.parent.job.children.all():
+        services.cancel_job(child, actor="t")
+    assert recovery.sweep_jobs().parents_done == [result.parent.job.pk]
+
+
+def test_choose_candidate_puts_it_first(hdm):
+    job = _submit()
+    rows = [
+        Candidate.objects.create(
+            job=job,
+            key=file_key("u", f"f{i}", 1),
+            username="u",
+            filename=f"f{i}",
+            size=1,
+            rank=i + 1,
+        )
+        for i in range(2)
+    ]
+    services.choose_candidate(job, rows[1], actor="alice")
+    from downloads.transfers import next_candidate
+
+    assert next_candidate(job).pk == rows[1].pk
+    assert job.events.filter(reason="candidate_chosen").exists()
+
+
+def test_mark_wrong_file_blocklists_and_reruns_from_the_next_candidate(hdm):
+    job = _submit()
+    chosen = Candidate.objects.create(
+        job=job,
+        key=file_key("u", "f", 1),
+        username="u",
+        filename="f",
+        size=1,
+        rank=1,
+        state=Candidate.State.CHOSEN,
+    )
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.DONE, live_key=None, current_candidate=chosen
+    )
+    assert services.mark_wrong_file(job, actor="alice")
+    job.refresh_from_db()
+    assert job.state == JobState.DOWNLOADING and job.live_key == job.wanted_key
+    from downloads.models import CandidateBlock
+
+    assert CandidateBlock.objects.filter(key=chosen.key, reason="wrong_file").exists()

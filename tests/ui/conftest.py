@@ -1,0 +1,103 @@
+"""UI test fixtures: a logged-in client per role, demo jobs, and the browser switch.
+
+Browser tests (marker `browser`) need Playwright's Python package and a Chromium binary
+(`HARMONY_CHROMIUM`, default /usr/bin/chromium); without them they skip, unless
+`HARMONY_REQUIRE_BROWSER=1` (CI) turns the skip into a failure. Never download a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from accounts import services
+from downloads.models import Candidate, Job, JobEvent, JobState
+
+PASSWORD = "correct-horse-battery-9"
+CHROMIUM = os.environ.get("HARMONY_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def login(db):
+    """`login("operator")` → a Client signed in as a fresh user holding that role."""
+
+    def make(role: str) -> Client:
+        user = services.create_user(username=role, password=PASSWORD, role=role, actor="test")
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def viewer(login) -> Client:
+    return login("viewer")
+
+
+@pytest.fixture
+def operator(login) -> Client:
+    return login("operator")
+
+
+@pytest.fixture
+def admin(login) -> Client:
+    return login("admin")
+
+
+def make_job(
+    state: str = JobState.QUEUED, label: str = "The Testers — Song Alpha", **fields
+) -> Job:
+    """A track job in `state`, with the fields that state implies (final: no live key)."""
+    final = state in (JobState.DONE, JobState.CANCELLED, JobState.DEAD)
+    key = fields.pop("wanted_key", f"wanted:{label}:{Job.objects.count()}")
+    job = Job.objects.create(
+        state=state,
+        label=label,
+        wanted={"title": label, "artists": ["The Testers"]},
+        wanted_key=key,
+        live_key=None if final else key,
+        **fields,
+    )
+    JobEvent.objects.create(job=job, from_state="", to_state=JobState.QUEUED, reason="submitted")
+    return job
+
+
+def make_candidate(job: Job, rank: int | None = 1, **fields) -> Candidate:
+    values = {
+        "key": f"k{Candidate.objects.count()}",
+        "username": "peer1",
+        "filename": "Music\\The Testers\\01 Song Alpha.flac",
+        "size": 1000,
+        "attributes": {"bitRate": 900},
+        "score": {"score": 0.9, "format": {"class": "flac"}},
+        "rank": rank,
+        **fields,
+    }
+    return Candidate.objects.create(job=job, **values)
+
+
+def browser_available() -> str:
+    """Why the browser tests cannot run here, or '' when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright's Python package is not installed"
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"no Chromium at {CHROMIUM} (set HARMONY_CHROMIUM)"
+    return ""
+
+
+@pytest.fixture(scope="session")
+def require_browser() -> str:
+    """The Chromium path; skips without a browser, fails instead under HARMONY_REQUIRE_BROWSER=1."""
+    reason = browser_available()
+    if reason:
+        if os.environ.get("HARMONY_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required (HARMONY_REQUIRE_BROWSER=1) but {reason}")
+        pytest.skip(reason)
+    return CHROMIUM

@@ -1,0 +1,275 @@
+"""The UI in headless Chromium against a real Harmony (gunicorn + django-q2 cluster) with the
+fake slskd (auto mode) and the fake Spotify: the flows a person goes through, with no console
+error and no CSP violation on any panel.
+
+Skipped without Playwright/Chromium, failed instead under HARMONY_REQUIRE_BROWSER=1
+(`require_browser` in tests/ui/conftest.py). Never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.audio import cached_audio
+from tests.fakes.slskd import FakeSlskd
+from tests.fakes.slskd_data import peer_file, peer_response
+from tests.fakes.spotify import FakeSpotify
+from tests.ui.demo import DEAD_LABEL, PASSWORD
+from tests.ui.live import LiveHarmony
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PANELS = [
+    "/ui/",
+    "/ui/operations",
+    "/ui/downloads",
+    "/ui/watchlists",
+    "/ui/library",
+    "/ui/dlq",
+    "/ui/settings",
+    "/ui/system",
+]
+TRACK_SECONDS = 3
+# Records CSP violations in the page; init scripts run outside the page's CSP.
+CSP_LISTENER = (
+    "window.__csp = [];"
+    "document.addEventListener('securitypolicyviolation',"
+    " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+)
+
+
+@pytest.fixture(scope="module")
+def world(require_browser, tmp_path_factory) -> Iterator[dict[str, Any]]:
+    """Fakes + a live Harmony seeded with demo data, shared by this module's tests."""
+    root = tmp_path_factory.mktemp("live-harmony")
+    (root / "downloads").mkdir()
+    with (
+        FakeSlskd(downloads_dir=root / "downloads", mode="auto", auto_interval=0.4) as slskd,
+        FakeSpotify() as spotify,
+    ):
+        track_id = _offer_a_track(slskd, spotify, root)
+        with LiveHarmony(root, slskd=slskd, spotify=spotify) as harmony:
+            yield {"harmony": harmony, "track_id": track_id, "chromium": require_browser}
+
+
+def _offer_a_track(slskd: FakeSlskd, spotify: FakeSpotify, root: Path) -> str:
+    """A Spotify track ("The Testers — Song Alpha", 3 s) that one peer shares as real FLAC."""
+    catalogue = spotify.catalogue
+    artist = catalogue.add_artist("The Testers")
+    album = catalogue.add_album(
+        "Test Album", [artist], release_date="2001", precision="year", track_names=["Song Alpha"]
+    )
+    track_id = catalogue.albums[album]["_track_ids"][0]
+    catalogue.tracks[track_id]["duration_ms"] = TRACK_SECONDS * 1000
+    audio = cached_audio(root / "cache", root / "src.flac", "flac", duration_s=TRACK_SECONDS)
+    content = audio.read_bytes()
+    filename = "@@share\\Music\\The Testers\\Test Album (2001)\\01 - Song Alpha.flac"
+    slskd.set_content("good_peer", filename, content)
+    kbps = max(1, len(content) * 8 // TRACK_SECONDS // 1000)
+    file = peer_file(
+        filename, len(content), bit_rate=kbps, bit_depth=16, sample_rate=44100, length=TRACK_SECONDS
+    )
+    slskd.script_search("song alpha", responses=[peer_response("good_peer", [file])])
+    slskd.script_transfer("good_peer", filename, progress_polls=20, remote_queue_polls=1)
+    return track_id
+
+
+@pytest.fixture(scope="module")
+def browser(world) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=world["chromium"], args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Session:
+    """One signed-in browser tab that collects console errors and CSP violations."""
+
+    def __init__(self, browser: Any, base_url: str) -> None:
+        self.context = browser.new_context(base_url=base_url)
+        self.context.add_init_script(CSP_LISTENER)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(f"console: {message.text}")
+
+    def login(self, username: str) -> Session:
+        self.page.goto("/ui/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url(re.compile(r".*/ui/$"))
+        return self
+
+    def visit(self, path: str) -> None:
+        self.page.goto(path)
+        self.page.wait_for_load_state("networkidle")
+        self.check_clean(path)
+
+    def check_clean(self, where: str) -> None:
+        violations = self.page.evaluate("window.__csp || []")
+        assert not violations, f"CSP violations on {where}: {violations}"
+        assert not self.errors, f"console errors on {where}: {self.errors}"
+
+    def csrf_token(self) -> str:
+        headers = self.page.get_attribute("body", "hx-headers") or ""
+        return re.search(r'"X-CSRFToken": "([^"]+)"', headers).group(1)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def session(browser, world) -> Iterator[Any]:
+    sessions: list[Session] = []
+
+    def open_as(username: str) -> Session:
+        opened = Session(browser, world["harmony"].url).login(username)
+        sessions.append(opened)
+        return opened
+
+    yield open_as
+    for opened in sessions:
+        opened.close()
+
+
+def wait_for(predicate: Any, *, timeout_s: float = 60.0, what: str = "condition") -> Any:
+    """Poll `predicate` until it returns something truthy, or fail after the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_every_panel_renders_without_console_errors_or_csp_violations(session):
+    admin = session("admin")
+    for path in PANELS:
+        admin.visit(path)
+    admin.visit("/ui/library")
+    admin.page.click("#library-results >> text=Sigur Rós")  # drill down to the artist
+    admin.page.wait_for_load_state("networkidle")
+    admin.check_clean("library artist page")
+
+
+def test_paste_a_link_and_watch_the_download_finish_without_reloading(session, world):
+    operator = session("operator")
+    page = operator.page
+    operator.visit("/ui/operations")
+    page.fill("#id_links", f"https://open.spotify.com/track/{world['track_id']}")
+    page.click("#links-heading ~ form button[type=submit]")
+    result = page.locator("#submit-result")
+    result.locator("text=enqueued").first.wait_for()
+    job_href = result.locator("a[href^='/ui/jobs/']").first.get_attribute("href")
+
+    page.click("text=Watch the downloads")
+    page.wait_for_url(re.compile(r".*/ui/downloads$"))
+    page.evaluate("window.__notReloaded = true")
+    job_id = job_href.rsplit("/", 1)[1]
+    progress = f"#progress-{job_id}"
+    seen: list[float] = []
+
+    def finished() -> bool:
+        if page.locator(progress).count():
+            seen.append(float(page.get_attribute(progress, "value") or 0))
+        return _job_done(page, job_href)
+
+    wait_for(finished, timeout_s=90, what="the download to finish")
+    assert len({value for value in seen if value > 0}) >= 2, f"the bar did not advance: {seen}"
+    assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
+    operator.check_clean("downloads while polling")
+
+    operator.visit(job_href)
+    assert page.locator("#job-state").inner_text().lower().startswith("done")
+    assert page.locator("#candidates tbody tr").count() >= 1
+    assert "good_peer" in page.locator("#candidates").inner_text()
+
+
+def _job_done(page: Any, job_href: str) -> bool:
+    """The live panel no longer lists the job and the history (fetched in page) says done."""
+    if page.locator(f"#live a[href='{job_href}']").count():
+        return False
+    state = page.evaluate(
+        "href => fetch(href, {headers: {'HX-Request': 'true'}}).then(r => r.text())"
+        ".then(t => (t.match(/id=\"job-state\">([^<]+)</) || [])[1] || '')",
+        job_href,
+    )
+    return state.strip().lower().startswith("done")
+
+
+def test_open_a_job_and_see_the_candidate_table(session):
+    viewer = session("viewer")
+    viewer.visit("/ui/downloads?state=done")
+    viewer.page.click("#history >> text=Starálfur")
+    viewer.page.wait_for_load_state("networkidle")
+    table = viewer.page.locator("#candidates")
+    assert table.locator("tbody tr").count() == 2
+    assert "flac_fan" in table.inner_text()
+    viewer.check_clean("job page")
+
+
+def test_requeue_a_dead_letter(session):
+    operator = session("operator")
+    page = operator.page
+    operator.visit("/ui/dlq")
+    row = page.locator("#dead-jobs tr", has_text=DEAD_LABEL)
+    row.locator("input[type=checkbox]").check()
+    page.click("text=Requeue picked")
+    page.wait_for_load_state("networkidle")
+    assert "Requeued 1 of 1" in page.locator(".messages").inner_text()
+    assert page.locator("#dead-jobs tr", has_text=DEAD_LABEL).count() == 0
+    operator.check_clean("dlq after requeue")
+
+
+def test_a_viewer_sees_no_action_buttons_and_a_forged_post_is_refused(session):
+    viewer = session("viewer")
+    page = viewer.page
+    for path in ("/ui/downloads", "/ui/dlq", "/ui/watchlists", "/ui/operations"):
+        viewer.visit(path)
+        forms = page.locator("main form[method=post]").count()
+        assert forms == 0, f"{path} shows {forms} action form(s) to a viewer"
+    assert page.locator("nav >> text=Settings").count() == 0
+    # Any id will do: the role check comes before anything is looked up.
+    answer = page.request.post(
+        "/ui/dlq/requeue", form={"ids": "1"}, headers={"X-CSRFToken": viewer.csrf_token()}
+    )
+    assert answer.status == 403
+    settings_page = page.request.get("/ui/settings")
+    assert settings_page.status == 403
+
+
+def test_the_settings_form_shows_a_validation_error(session):
+    admin = session("admin")
+    page = admin.page
+    admin.visit("/ui/settings")
+    page.fill("#id_search-HDM_SEARCH_BUDGET", "0")
+    page.click("#search button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    error = page.locator("#search .errorlist")
+    assert error.count() >= 1 and error.first.is_visible()
+    page.fill("#id_naming-NAMING_TEMPLATE", "{artist}/{title}.{ext}")
+    page.locator("#naming-preview", has_text=".flac").wait_for()
+    admin.check_clean("settings with errors")
