@@ -8,8 +8,9 @@ file) and `--jobs` download jobs, bulk-created. gunicorn is started exactly as `
 starts it (`harmony_site.serve.gunicorn_argv`: WEB_WORKERS sync workers, DEBUG off), and
 `--clients` threads with keep-alive sessions call each endpoint until `--max-requests` answers
 or `--seconds` have passed, whichever comes first. Reported per endpoint: requests/s, p50/p99
-latency (targets: p99 < 100 ms, 0 errors). Results are printed as a table and written to
-`bench/results/api.json`; docs/benchmarks.md explains them.
+latency (targets: p99 < 100 ms, 0 errors), and the p50 of one client alone (the service time
+without queueing: with sync workers, 16 clients wait behind each other). Results are printed
+as a table and written to `bench/results/api.json`; docs/benchmarks.md explains them.
 """
 
 from __future__ import annotations
@@ -258,12 +259,14 @@ def main() -> None:
         connections.close_all()
         process = _start_gunicorn(env, port)
         base = f"http://127.0.0.1:{port}"
-        results = {
-            label: _hammer(
+        results = {}
+        for label, url in _endpoints(base, have_jobs).items():
+            # One client first: the time a request takes without queueing behind others.
+            alone = _hammer(url, clients=1, seconds=5, max_requests=200)
+            results[label] = _hammer(
                 url, clients=args.clients, seconds=args.seconds, max_requests=args.max_requests
             )
-            for label, url in _endpoints(base, have_jobs).items()
-        }
+            results[label]["single_client_p50_ms"] = alone["p50_ms"]
     finally:
         if process is not None:
             _stop(process)
@@ -272,11 +275,12 @@ def main() -> None:
 
 
 def _report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
-    print(f"{'endpoint':<66} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    header = f"{'endpoint':<66} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+    print(header + f" {'1-client p50':>13}")
     for label, row in results.items():
         print(
             f"{label:<66} {row['requests_per_s']:>8} {row['p50_ms']:>8} {row['p99_ms']:>8} "
-            f"{row['errors']:>7}"
+            f"{row['errors']:>7} {row['single_client_p50_ms']:>13}"
         )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     payload = {

@@ -310,4 +310,3 @@ SPECTACULAR_SETTINGS = {
         "harmony_site.api.schema.add_plain_endpoints",
     ],
 }
-

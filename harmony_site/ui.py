@@ -19,9 +19,13 @@ PAGE_SIZE = 50
 
 
 def is_partial_request(request: HttpRequest) -> bool:
-    """An HTMX request that swaps part of a page (a boosted one wants the whole page)."""
+    """An HTMX request that swaps part of a page.
+
+    Boosted requests and history restores (the back button after `hx-push-url`, with htmx's
+    history cache off) replace the whole body, so they get the full page.
+    """
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def render_panel(

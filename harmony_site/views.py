@@ -350,12 +350,20 @@ def _config_rows() -> list[dict[str, Any]]:
         {
             "name": knob.name,
             "section": knob.section,
-            "value": config.display_value(knob.name),
+            "value": _shown(config.display_value(knob.name)),
             "source": config.sources.get(knob.name, "default"),
             "secret": knob.secret,
         }
         for knob in KNOBS
     ]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @require_GET

@@ -7,6 +7,7 @@ dropped when any token inside it is empty (`[{disc}-]` shows the disc only on mu
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import unicodedata
@@ -60,6 +61,7 @@ class UnsafePath(ValueError):
     """A path would leave its root directory."""
 
 
+@functools.lru_cache(maxsize=32)  # the configured template is checked once, not per file
 def validate_template(template: str) -> None:
     """Raise InvalidTemplate unless `template` renders (checks tokens, specs and brackets)."""
     render_preview(template)
@@ -76,7 +78,7 @@ def template_from_config() -> str:
 def library_path(meta: TrackMeta, ext: str, *, template: str = DEFAULT_TEMPLATE) -> PurePosixPath:
     """The sanitised path, relative to MUSIC_DIR, for a track with these tags."""
     values = token_values(meta, ext)
-    parts = [_render_segment(segment, values) for segment in _segments(template)]
+    parts = [_render_segment(segment, values) for segment in _compile(template)]
     parts[-1] = sanitize_component(parts[-1], keep_suffix=True)
     parts[:-1] = [sanitize_component(part) for part in parts[:-1]]
     return PurePosixPath(*parts)
@@ -126,16 +128,32 @@ def _segments(template: str) -> list[str]:
     return segments
 
 
-def _render_segment(segment: str, values: dict[str, str | int | None]) -> str:
+# A parsed piece of a segment: (is an optional [ ] group, its (literal, token, spec) triples).
+_Piece = tuple[bool, tuple[tuple[str, str | None, str], ...]]
+
+
+@functools.lru_cache(maxsize=32)
+def _compile(template: str) -> tuple[tuple[_Piece, ...], ...]:
+    """The template split into segments and parsed once: naming runs for every file."""
+    return tuple(_compile_segment(segment) for segment in _segments(template))
+
+
+def _compile_segment(segment: str) -> tuple[_Piece, ...]:
     pieces = _GROUP.split(segment)  # odd indices are the insides of [ ] groups
-    out = []
+    compiled = []
     for index, piece in enumerate(pieces):
-        if index % 2 == 0:
-            if "[" in piece or "]" in piece:
-                raise InvalidTemplate(f"unbalanced or nested [ ] in {segment!r}")
-            out.append(_format(piece, values))
-        elif all(values[name] not in (None, "") for name, _spec in _fields(piece)):
-            out.append(_format(piece, values))
+        if index % 2 == 0 and ("[" in piece or "]" in piece):
+            raise InvalidTemplate(f"unbalanced or nested [ ] in {segment!r}")
+        compiled.append((index % 2 == 1, tuple(_parse(piece))))
+    return tuple(compiled)
+
+
+def _render_segment(segment: tuple[_Piece, ...], values: dict[str, str | int | None]) -> str:
+    out = []
+    for optional, parsed in segment:
+        if optional and any(values[name] in (None, "") for _, name, _ in parsed if name):
+            continue  # a group is dropped when any token inside it is empty
+        out.append(_format(parsed, values))
     return "".join(out)
 
 
@@ -156,13 +174,11 @@ def _parse(text: str) -> list[tuple[str, str | None, str]]:
     return [(literal, name, spec or "") for literal, name, spec, _conversion in parsed]
 
 
-def _fields(text: str) -> list[tuple[str, str]]:
-    return [(name, spec) for _literal, name, spec in _parse(text) if name is not None]
-
-
-def _format(text: str, values: dict[str, str | int | None]) -> str:
+def _format(
+    parsed: tuple[tuple[str, str | None, str], ...], values: dict[str, str | int | None]
+) -> str:
     out = []
-    for literal, name, spec in _parse(text):
+    for literal, name, spec in parsed:
         out.append(literal)
         if name is None:
             continue
@@ -176,6 +192,7 @@ def _format(text: str, values: dict[str, str | int | None]) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=4096)  # pure; artist and album names repeat across files
 def sanitize_component(text: str, *, keep_suffix: bool = False) -> str:
     """One path component valid on Linux, macOS and Windows, never '.', '..' or hidden.
 

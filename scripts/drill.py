@@ -71,11 +71,18 @@ DRILL_ENV = {
     "HDM_SEARCH_BUDGET": "1000",
     "HDM_MAX_SEARCHES": "2",
     "HDM_MAX_DOWNLOADS": "6",
+    # A SIGKILLed idle worker can leave django-q2's task queue locked (its issue #23): the
+    # heartbeat watchdog restarts such a cluster; make it notice within the drill.
+    "HDM_HEARTBEAT_STALE_S": "90",
+    "SERVE_WATCHDOG_INTERVAL_S": "5",
     "SLSKD_MAX_RETRIES": "1",
     "SLSKD_TIMEOUT": "5",
 }
 PASSWORD = "drill-operator-password-42"
-KILL_INTERVAL_S = 3.0
+KILL_INTERVAL_S = 2.5
+CHAOS_MAX_S = 300.0
+BUSY_SEARCH_S = 2.0
+IDLE_KILL_ROUNDS = (6, 40)
 DRAIN_TIMEOUT_S = 420.0
 TERMINAL = ("done", "dead", "cancelled")
 
@@ -93,6 +100,7 @@ class Record:
     faults: list[str] = field(default_factory=list)
     submitted: dict[int, int] = field(default_factory=dict)  # track -> job id
     duplicates: dict[str, int] = field(default_factory=dict)  # answer status -> count
+    watchdog_restarts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, path: str, status: int) -> None:
@@ -231,9 +239,16 @@ def cluster_workers(harmony_pid: int) -> tuple[list[int], list[int]]:
     return busy, idle
 
 
-def kill_one_worker(stack: Stack, record: Record, rng: random.Random) -> bool:
-    busy, idle = cluster_workers(stack.harmony.pid)  # type: ignore[union-attr]
-    victims = busy or idle
+def kill_one_worker(stack: Stack, record: Record, rng: random.Random, *, idle: bool) -> bool:
+    """SIGKILL one worker running a task (or, with `idle`, one waiting for a task); tasks are
+    short, so look for a busy one for up to BUSY_SEARCH_S."""
+    deadline = time.monotonic() + BUSY_SEARCH_S
+    while True:
+        busy, waiting = cluster_workers(stack.harmony.pid)  # type: ignore[union-attr]
+        victims = waiting if idle else busy
+        if victims or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)  # sampling process titles, bounded by the deadline
     if not victims:
         return False
     victim = rng.choice(victims)
@@ -241,7 +256,7 @@ def kill_one_worker(stack: Stack, record: Record, rng: random.Random) -> bool:
         os.kill(victim, signal.SIGKILL)
     except ProcessLookupError:
         return False
-    record.kills.append(f"worker {victim} ({'busy' if busy else 'idle'})")
+    record.kills.append(f"worker {victim} ({'idle' if idle else 'busy'})")
     return True
 
 
@@ -277,10 +292,13 @@ def slskd_fault(stack: Stack, record: Record, n: int) -> None:
 def chaos(stack: Stack, record: Record, *, kills: int, load_done: threading.Event) -> None:
     rng = random.Random(3)
     rounds = faults = crashes = 0
-    while len(record.kills) < kills or not load_done.is_set():
+    deadline = time.monotonic() + CHAOS_MAX_S
+    while (len(record.kills) < kills or not load_done.is_set()) and time.monotonic() < deadline:
         time.sleep(KILL_INTERVAL_S)  # the drill's own pace between two faults
         rounds += 1
-        kill_one_worker(stack, record, rng)
+        # Mostly workers in the middle of a task; twice one waiting for a task, which can
+        # leave the cluster's queue locked until the watchdog restarts the cluster.
+        kill_one_worker(stack, record, rng, idle=rounds in IDLE_KILL_ROUNDS)
         if rounds % 4 == 2 and faults < 4:
             slskd_fault(stack, record, faults)
             faults += 1
@@ -397,6 +415,9 @@ def run(root: Path, *, tracks: int, kills: int) -> int:
         job_problems, states = check_jobs(db)
         file_problems, files = check_files(root, db, stack.music_dir, stack.downloads_dir)
     problems = job_problems + file_problems + record.bad_answers()
+    if len(record.kills) < kills:
+        problems.append(f"only {len(record.kills)} of {kills} kills happened in {CHAOS_MAX_S} s")
+    record.watchdog_restarts = stack.tail(lines=100_000).count("hdm.serve.cluster_restart")
     if code != 0:
         problems.append(f"harmony_serve exited {code} after SIGTERM ({seconds:.1f} s)")
     print_figures(record, states, files, problems, time.monotonic() - began)
@@ -412,6 +433,7 @@ def print_figures(record: Record, states: dict, files: int, problems: list[str],
         f"({sum('worker' in k for k in record.kills)} cluster workers, "
         f"{sum('all of' in k for k in record.kills)} whole-Harmony crash)")  # fmt: skip
     say(f"slskd faults: {len(record.faults)} ({'; '.join(record.faults)})")
+    say(f"cluster restarts by harmony_serve's watchdog: {record.watchdog_restarts}")
     say(f"requests: {len(record.requests)}; files in MUSIC_DIR: {files}; took {took:.0f} s")
     for problem in problems[:40]:
         say(f"VIOLATION: {problem}")

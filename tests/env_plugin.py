@@ -1,7 +1,7 @@
 """Loaded by pytest before pytest-django imports the settings (`-p tests.env_plugin`).
 
 Points every path knob at a throw-away directory so a test run never touches ./config,
-./downloads or ./music, and each xdist worker gets its own test database file.
+./data/downloads or ./data/music, and each xdist worker gets its own test database file.
 """
 
 import os

@@ -30,7 +30,10 @@ class APIKeySerializer(serializers.ModelSerializer):
 
 class APIKeyCreatedSerializer(APIKeySerializer):
     key = serializers.CharField(
-        read_only=True, help_text="The key itself. Shown once: Harmony stores only its hash."
+        read_only=True,
+        allow_null=True,
+        help_text="The key itself, shown once: Harmony stores only its hash. Null in a replay "
+        "of the request (same Idempotency-Key): the key is not kept for replays either.",
     )
 
     class Meta(APIKeySerializer.Meta):

@@ -36,7 +36,7 @@ class APIKeyList(generics.ListCreateAPIView):
     ordering_fields = ["created", "name", "last_used"]
 
     @extend_schema(request=APIKeyCreateSerializer, responses={201: APIKeyCreatedSerializer})
-    @idempotent
+    @idempotent(redact=("key",))  # the plain key is never stored, not even for a replay
     def post(self, request: Request) -> Response:
         data = APIKeyCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

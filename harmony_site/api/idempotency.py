@@ -3,7 +3,8 @@
 Decorate the view method: `@idempotent def post(self, request): ...`. With the header, the
 first request reserves (caller, key) in `accounts.IdempotencyRecord` and, when it succeeds
 (2xx/3xx), its status and body are stored; a retry with the same key and the same body gets
-that response again (`Idempotent-Replayed: true`) without running the view, a retry with a
+that response again (`Idempotent-Replayed: true`) without running the view (fields named in
+`redact`, such as a plaintext key shown once, come back as null), a retry with a
 different body gets 409 `idempotency_key_reused`, and one that arrives while the first is still
 running gets 409 `idempotency_request_in_progress`. A failed request frees its key so it can be
 retried. Keys are scoped to the caller and forgotten after `API_IDEMPOTENCY_HOURS`.
@@ -107,17 +108,29 @@ def _replay(earlier: IdempotencyRecord, *, digest: str) -> Response:
     )
 
 
-def _store(record: IdempotencyRecord, response: Response) -> None:
+def _store(record: IdempotencyRecord, response: Response, redact: tuple[str, ...]) -> None:
     if response.status_code >= 400:
         record.delete()  # only successes are remembered; a failed request may be retried
         return
+    body = response.data
+    if redact and isinstance(body, dict):
+        body = {**body, **{field: None for field in redact if field in body}}
     IdempotencyRecord.objects.filter(pk=record.pk).update(
-        status_code=response.status_code, response_body=response.data
+        status_code=response.status_code, response_body=body
     )
 
 
-def idempotent(method: ViewMethod) -> ViewMethod:
-    """Honour `Idempotency-Key` on a DRF view method (runs after authentication)."""
+def idempotent(
+    method: ViewMethod | None = None, *, redact: tuple[str, ...] = ()
+) -> ViewMethod | Callable[[ViewMethod], ViewMethod]:
+    """Honour `Idempotency-Key` on a DRF view method (runs after authentication).
+
+    `@idempotent` or `@idempotent(redact=("key",))`: top-level fields named in `redact` are
+    stored (and so replayed) as null — for secrets shown once, which must never rest in the
+    database in plain text.
+    """
+    if method is None:
+        return functools.partial(idempotent, redact=redact)
 
     @functools.wraps(method)
     def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -134,7 +147,7 @@ def idempotent(method: ViewMethod) -> ViewMethod:
         except BaseException:
             reserved.delete()
             raise
-        _store(reserved, response)
+        _store(reserved, response, redact)
         return response
 
     wrapper.harmony_idempotent = True  # type: ignore[attr-defined]  # read by the schema

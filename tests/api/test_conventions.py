@@ -158,3 +158,31 @@ def test_timestamps_are_utc_iso_8601_with_z(admin_api, settings):
     make_library(1)
     track = admin_api.get("/api/v1/library/tracks").json()["results"][0]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", track["created_at"])
+
+
+def test_schema_carries_the_version_and_the_error_component(db):
+    from harmony_site.version import __version__
+
+    response = Client().get("/api/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["version"] == __version__
+    assert "Error" in schema["components"]["schemas"]
+    assert {"ApiKeyAuth", "BearerAuth", "cookieAuth"} <= set(
+        schema["components"]["securitySchemes"]
+    )
+    tracks = schema["paths"]["/api/v1/library/tracks"]["get"]["responses"]
+    assert tracks["401"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+    scans = schema["paths"]["/api/v1/library/scans"]["post"]
+    assert "Idempotency-Key" in {p["name"] for p in scans["parameters"]}
+    assert "/api/health/ready" in schema["paths"]
+
+
+def test_docs_are_served_locally_under_the_csp(db):
+    page = Client().get("/api/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "cdn" not in html.lower() and "https://" not in html.replace("https://i.scdn.co", "")
+    assert "script-src 'self'" in page["Content-Security-Policy"]
+    script = Client().get("/api/docs?script=")
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()

@@ -10,11 +10,14 @@ POSTs that enqueue work only run after a commit, which never happens inside the 
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -80,7 +83,8 @@ def _exercise(operation, headers: dict[str, str]) -> None:
         case.call_and_validate(headers=headers, checks=NEGATIVE_CHECKS)
 
     valid_input()
-    invalid_input()
+    with contextlib.suppress(Unsatisfiable):  # nothing to get wrong (no parameters, no body)
+        invalid_input()
 
 
 def test_every_operation_honours_the_schema(api_schema, admin_key):

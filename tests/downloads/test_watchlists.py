@@ -14,6 +14,7 @@ from django_q.models import Schedule
 from downloads import services, watchlists
 from downloads.models import Job, JobScope, JobState, Watchlist, WatchlistItem, WatchlistSync
 from downloads.schedules import ensure_schedules
+from downloads.services import _dispatch as REAL_DISPATCH  # before `no_dispatch` replaces it
 from tests.downloads.ops import api_client, no_dispatch  # noqa: F401  (fixture)
 from tests.factories import LibraryFileFactory
 from tests.fakes.base import Reply
@@ -274,3 +275,47 @@ def test_watchlist_api_crud_and_sync_now(spotify_env, settings):
     assert viewer.get("/api/v1/watchlists").json()["count"] == 1
     assert operator.delete(f"/api/v1/watchlists/{watchlist_id}").status_code == 204
     assert not Watchlist.objects.exists()
+
+
+# --- End to end ---------------------------------------------------------------------------------
+
+
+def test_a_watched_playlist_downloads_in_sync_mode_and_its_m3u8_follows(
+    pro, hdm, settings, library_dirs, fake_slskd, audio_cache, tmp_path, monkeypatch
+):
+    """Spotify playlist → watchlist sync → jobs through the fake slskd → library → M3U8."""
+    from downloads import services as hdm_services
+    from tests.downloads.test_pipeline import World
+    from tests.fakes.spotify_data import USER
+
+    # Let the jobs run this time: django-q2 sync mode, every task inline.
+    monkeypatch.setattr(hdm_services, "_dispatch", REAL_DISPATCH)
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
+    with pro.lock:
+        catalogue = pro.catalogue
+        artist = catalogue.add_artist("The Testers")
+        album = catalogue.add_album(
+            "Test Album", [artist], release_date="2001", precision="year",
+            track_names=["Song Alpha", "Song Bravo"],
+        )  # fmt: skip
+        alpha, bravo = catalogue.albums[album]["_track_ids"]
+        for track_id in (alpha, bravo):
+            catalogue.tracks[track_id]["duration_ms"] = 2000  # as long as the fake's audio
+        playlist = catalogue.add_playlist(
+            "Road Trip",
+            owner=USER,
+            entries=[catalogue.track_entry(bravo), catalogue.track_entry(alpha)],
+        )
+    world = World(fake_slskd, audio_cache, tmp_path)
+    world.offer("good_peer", 1)
+    world.offer("good_peer", 2)
+    watchlist = watchlists.create_watchlist(f"spotify:playlist:{playlist}", actor="t")
+    sync = watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
+    assert (sync.status, sync.enqueued) == (WatchlistSync.Status.OK, 2), sync.error
+    jobs = Job.objects.filter(kind="watchlist")
+    assert sorted(jobs.values_list("state", flat=True)) == ["done", "done"]
+    music = library_dirs[1]
+    lines = (music / "playlists" / "Road Trip.m3u8").read_text().splitlines()
+    paths = [line for line in lines if not line.startswith("#")]
+    assert [Path(p).stem.split(" ", 1)[-1] for p in paths] == ["Song Bravo", "Song Alpha"]
+    assert all((music / "playlists" / p).resolve().is_file() for p in paths)

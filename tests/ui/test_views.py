@@ -455,3 +455,17 @@ def test_system_shows_probes_versions_and_masked_config_sources(viewer):
     assert "Readiness probes" in html and "database" in html and " ms" in html
     assert "Django" in html
     assert "SECRET_KEY" in html and "********" in html
+
+
+@pytest.mark.django_db
+def test_back_button_history_restore_gets_the_full_page(viewer):
+    response = viewer.get("/ui/downloads?state=done", **HX, HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert "<html" in response.content.decode()
+
+
+def test_duration_filter_formats_lengths():
+    from harmony_site.templatetags.harmony import duration
+
+    assert duration(215_000) == "3:35"
+    assert duration(3_725_000) == "1:02:05"
+    assert duration(None) == ""

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_schedules(sender, **kwargs) -> None:
+    from downloads.schedules import ensure_schedules
+
+    ensure_schedules()
+
+
+class DownloadsConfig(AppConfig):
+    name = "downloads"
+    verbose_name = "Downloads (HDM)"
+
+    def ready(self) -> None:
+        # After migrate (every start-up runs it) the sweeper and heartbeat schedules exist.
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="hdm-schedules")
+        from downloads import probes  # noqa: F401  (registers the `cluster` probe)
+        from downloads import metrics, signals  # noqa: F401  (timeline side effects)
+
+        metrics.register()

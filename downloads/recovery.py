@@ -1,0 +1,96 @@
+"""The sweeper: finds work whose task was lost and hands it to the cluster again.
+
+A lost enqueue (crash between commit and enqueue), a SIGKILLed worker (its lease expires) or a
+retry whose time has come all end here, so they only delay work and never lose it. Runs as the
+`hdm-sweep` schedule (see downloads/schedules.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from downloads.conf import knob
+from downloads.models import LIVE_STATES, WORKING_STATES, Job, JobScope, JobState
+from downloads.services import enqueue_job, transition
+
+logger = logging.getLogger("hdm.recovery")
+
+SWEEP_BATCH = 500
+
+
+@dataclass
+class SweepReport:
+    retried: list[int] = field(default_factory=list)
+    expired: list[int] = field(default_factory=list)
+    enqueued: list[int] = field(default_factory=list)
+    parents_done: list[int] = field(default_factory=list)
+
+
+def sweep_jobs() -> SweepReport:
+    """Resume due retries, release expired leases and re-enqueue idle due jobs (by priority)."""
+    report = SweepReport()
+    _resume_due_retries(report)
+    _release_expired_leases(report)
+    _enqueue_idle(report)
+    _finish_parents(report)
+    return report
+
+
+def _resume_due_retries(report: SweepReport) -> None:
+    now = timezone.now()
+    due = Job.objects.filter(state=JobState.FAILED, next_attempt_at__lte=now)
+    for job in due.order_by("-priority", "next_attempt_at")[:SWEEP_BATCH]:
+        target = job.retry_state or JobState.QUEUED
+        if transition(job, to=target, reason="retry_due", claimed=False, next_attempt_at=None):
+            report.retried.append(job.pk)
+            logger.info("hdm.recovery.retrying", extra={"job_id": job.pk, "state": target})
+
+
+def _release_expired_leases(report: SweepReport) -> None:
+    now = timezone.now()
+    expired = Job.objects.filter(state__in=WORKING_STATES, lease_expires_at__lt=now)
+    for job in expired[:SWEEP_BATCH]:
+        # Conditional on the same lease: a worker that just renewed it keeps it.
+        released = Job.objects.filter(pk=job.pk, lease_expires_at=job.lease_expires_at).update(
+            claimed_by="", lease_expires_at=None, next_attempt_at=None
+        )
+        if released:
+            report.expired.append(job.pk)
+            logger.warning(
+                "hdm.recovery.lease_expired",
+                extra={"job_id": job.pk, "state": job.state, "worker": job.claimed_by},
+            )
+            enqueue_job(job.pk)
+
+
+def _enqueue_idle(report: SweepReport) -> None:
+    """Due, unclaimed jobs untouched for a while: their task was lost (or never sent)."""
+    now = timezone.now()
+    # Untouched for a lease (at most a minute): its task died between polls or was never sent.
+    quiet = now - timedelta(seconds=min(knob("HDM_LEASE_S"), 60.0))
+    idle = Job.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        state__in=WORKING_STATES,
+        scope=JobScope.TRACK,
+        lease_expires_at__isnull=True,
+        updated_at__lt=quiet,
+    ).exclude(pk__in=report.expired)
+    for pk in idle.order_by("-priority", "created_at").values_list("pk", flat=True)[:SWEEP_BATCH]:
+        report.enqueued.append(pk)
+        enqueue_job(pk)
+    if report.enqueued:
+        logger.info("hdm.recovery.requeued", extra={"count": len(report.enqueued)})
+
+
+def _finish_parents(report: SweepReport) -> None:
+    """A parent request is done once none of its children is live."""
+    live_child = Job.objects.filter(parent=OuterRef("pk"), state__in=LIVE_STATES)
+    parents = Job.objects.filter(state__in=LIVE_STATES).exclude(scope=JobScope.TRACK)
+    for parent in parents.filter(~Exists(live_child))[:SWEEP_BATCH]:
+        if transition(parent, to=JobState.DONE, reason="children_finished", claimed=False):
+            report.parents_done.append(parent.pk)

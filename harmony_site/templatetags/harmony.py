@@ -1,0 +1,18 @@
+"""Template filters of the UI (`{% load harmony %}`)."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def duration(milliseconds: int | float | None) -> str:
+    """3725000 → "1:02:05", 215000 → "3:35"; empty for an unknown length."""
+    if milliseconds is None or milliseconds == "":
+        return ""
+    seconds = round(float(milliseconds) / 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
