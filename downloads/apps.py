@@ -15,7 +15,8 @@ class DownloadsConfig(AppConfig):
     def ready(self) -> None:
         # After migrate (every start-up runs it) the sweeper and heartbeat schedules exist.
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="hdm-schedules")
-        from downloads import probes  # noqa: F401  (registers the `cluster` probe)
-        from downloads import metrics, signals  # noqa: F401  (timeline side effects)
+        # probes registers the `cluster` probe; signals the timeline's side effects (metrics,
+        # watched playlists' M3U8 files).
+        from downloads import metrics, probes, signals  # noqa: F401
 
         metrics.register()

@@ -53,6 +53,13 @@ LIVE_STATES = (*WORKING_STATES, JobState.FAILED)
 TERMINAL_STATES = (JobState.DONE, JobState.CANCELLED, JobState.DEAD)
 
 
+def runnable_jobs() -> Q:
+    """Jobs a worker runs stages for: tracks, and album parents while they search for a folder
+    (downloads/album.py); other parents only wait for their children."""
+    album_phase = (JobState.QUEUED, JobState.SEARCHING)
+    return Q(scope=JobScope.TRACK) | Q(scope=JobScope.ALBUM, state__in=album_phase)
+
+
 class DeadReason(models.TextChoices):
     NO_CANDIDATES = "no_candidates", "No candidate passed the filters"
     ALL_CANDIDATES_FAILED = "all_candidates_failed", "Every candidate failed"
@@ -296,6 +303,29 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class TransferCleanup(models.Model):
+    """A transfer Harmony cancelled that slskd had not finished yet: the sweeper removes its
+    record (`remove=true`) once slskd reports it `Completed`, so slskd's list stays clean."""
+
+    username = models.CharField(max_length=255)
+    transfer_id = models.CharField(max_length=64)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL)
+    reason = models.CharField(max_length=64, blank=True)
+    checks = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["username", "transfer_id"], name="downloads_transfer_cleanup_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"remove {self.username}/{self.transfer_id} once finished"
 
 
 # --- DLQ console, watchlists (HDM-ops; docs/operations/runbooks/hdm.md) ---------------------

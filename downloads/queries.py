@@ -62,3 +62,16 @@ def _join(*parts: list[str]) -> str:
     if not any(len(term.lstrip("*")) >= 2 for term in terms):
         return ""
     return " ".join(dict.fromkeys(terms))
+
+
+def build_album_queries(track: TrackMeta) -> list[str]:
+    """Search texts for a whole album (album mode), best first: `artist album` with the peer's
+    own letters, then without diacritics. Empty when the track names no album."""
+    if not track.album:
+        return []
+    artist = track.album_artist or track.artist
+    candidates = [
+        _join(_words(artist, fold=False), _words(track.album, fold=False)),
+        _join(_words(artist, fold=True), _words(track.album, fold=True)),
+    ]
+    return list(dict.fromkeys(query for query in candidates if query))

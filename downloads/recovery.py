@@ -15,8 +15,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from downloads.conf import knob
-from downloads.models import LIVE_STATES, WORKING_STATES, Job, JobScope, JobState
-from downloads.services import enqueue_job, transition
+from downloads.models import LIVE_STATES, WORKING_STATES, Job, JobScope, JobState, runnable_jobs
+from downloads.services import arm_dispatcher, enqueue_job, transition
+from providers.errors import ProviderError
 
 logger = logging.getLogger("hdm.recovery")
 
@@ -29,26 +30,74 @@ class SweepReport:
     expired: list[int] = field(default_factory=list)
     enqueued: list[int] = field(default_factory=list)
     parents_done: list[int] = field(default_factory=list)
+    transfers_removed: list[str] = field(default_factory=list)
 
 
 def sweep_jobs() -> SweepReport:
     """Resume due retries, release expired leases and re-enqueue idle due jobs (by priority)."""
-    report = SweepReport()
-    _resume_due_retries(report)
+    report = SweepReport(retried=_resume_due_retries(now=timezone.now(), limit=SWEEP_BATCH))
     _release_expired_leases(report)
+    report.enqueued += dispatch_due()
     _enqueue_idle(report)
     _finish_parents(report)
+    _clean_up_transfers(report)
     return report
 
 
-def _resume_due_retries(report: SweepReport) -> None:
+def _clean_up_transfers(report: SweepReport) -> None:
+    """Remove slskd's records of transfers Harmony cancelled before they had finished."""
+    from downloads.transfers import clean_up_transfers
+
+    try:
+        report.transfers_removed = clean_up_transfers()
+    except ProviderError as exc:  # slskd down: the rows stay for the next sweep
+        logger.warning("hdm.download.cleanup_failed", extra={"error": str(exc)})
+
+
+def dispatch_due(*, limit: int = SWEEP_BATCH, arm: bool = True) -> list[int]:
+    """Send the jobs whose wait is over to the cluster, highest priority first.
+
+    Waits (polls, the search gap, backoffs) end here instead of in a sleeping worker. Each
+    job is sent once: the send clears `next_attempt_at` with a conditional UPDATE, so two
+    dispatchers never both send it. `arm` re-arms the `hdm-dispatch` schedule for the next
+    wait (the schedule's own run does; a finished task's quick pull does not).
+    """
     now = timezone.now()
+    sent = _resume_due_retries(now=now, limit=limit)
+    due = Job.objects.filter(
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
+        runnable_jobs(),
+        state__in=WORKING_STATES,
+        next_attempt_at__lte=now,
+    )
+    rows = due.order_by("-priority", "next_attempt_at").values_list("pk", "next_attempt_at")
+    for pk, at in rows[: max(limit - len(sent), 0)]:
+        if Job.objects.filter(pk=pk, next_attempt_at=at).update(
+            next_attempt_at=None, updated_at=now
+        ):
+            sent.append(pk)
+            enqueue_job(pk)
+    if arm:
+        _arm_next_wait(now)
+    return sent
+
+
+def _arm_next_wait(now) -> None:
+    waiting = Job.objects.filter(state__in=LIVE_STATES, next_attempt_at__gt=now)
+    first = waiting.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    if first is not None:
+        arm_dispatcher(first)
+
+
+def _resume_due_retries(*, now, limit: int) -> list[int]:
+    resumed = []
     due = Job.objects.filter(state=JobState.FAILED, next_attempt_at__lte=now)
-    for job in due.order_by("-priority", "next_attempt_at")[:SWEEP_BATCH]:
+    for job in due.order_by("-priority", "next_attempt_at")[:limit]:
         target = job.retry_state or JobState.QUEUED
         if transition(job, to=target, reason="retry_due", claimed=False, next_attempt_at=None):
-            report.retried.append(job.pk)
+            resumed.append(job.pk)
             logger.info("hdm.recovery.retrying", extra={"job_id": job.pk, "state": target})
+    return resumed
 
 
 def _release_expired_leases(report: SweepReport) -> None:
@@ -75,8 +124,8 @@ def _enqueue_idle(report: SweepReport) -> None:
     quiet = now - timedelta(seconds=min(knob("HDM_LEASE_S"), 60.0))
     idle = Job.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        runnable_jobs(),
         state__in=WORKING_STATES,
-        scope=JobScope.TRACK,
         lease_expires_at__isnull=True,
         updated_at__lt=quiet,
     ).exclude(pk__in=report.expired)
@@ -90,7 +139,11 @@ def _enqueue_idle(report: SweepReport) -> None:
 def _finish_parents(report: SweepReport) -> None:
     """A parent request is done once none of its children is live."""
     live_child = Job.objects.filter(parent=OuterRef("pk"), state__in=LIVE_STATES)
+    any_child = Job.objects.filter(parent=OuterRef("pk"))
+    # An album still collecting its tracks (none submitted yet) is not finished.
+    collecting = runnable_jobs() & ~Q(Exists(any_child))
     parents = Job.objects.filter(state__in=LIVE_STATES).exclude(scope=JobScope.TRACK)
+    parents = parents.exclude(collecting)
     for parent in parents.filter(~Exists(live_child))[:SWEEP_BATCH]:
         if transition(parent, to=JobState.DONE, reason="children_finished", claimed=False):
             report.parents_done.append(parent.pk)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from django.db import transaction
@@ -46,13 +46,22 @@ def poll_delay() -> timedelta:
     return timedelta(seconds=knob("HDM_POLL_INTERVAL_S"))
 
 
+Harvest = Callable[[Job, SlskdSearch, Sequence[PeerResponse]], Outcome]
+
+
 def run_searching(job: Job) -> Outcome:
     """One step of the searching stage for a claimed job."""
+    if job.query_index >= len(job.queries) and job.current_search_id is None:
+        return queries_exhausted(job)
+    return search_step(job, harvest=harvest_track)
+
+
+def search_step(job: Job, *, harvest: Harvest) -> Outcome:
+    """Start the job's current query, or poll its open search and hand the responses to
+    `harvest` (a track's ranking, or album mode's folder choice)."""
     client = clients.slskd_client()
     if job.current_search_id is not None:
-        return _poll(job, client, SlskdSearch.objects.get(pk=job.current_search_id))
-    if job.query_index >= len(job.queries):
-        return queries_exhausted(job)
+        return _poll(job, client, SlskdSearch.objects.get(pk=job.current_search_id), harvest)
     grant = budget.acquire_search()
     if not grant.granted:
         logger.info("hdm.search.deferred", extra={"job_id": job.pk, "reason": grant.reason})
@@ -109,8 +118,9 @@ def _close(job: Job, search: SlskdSearch, *, state: str) -> None:
     update_claimed(job, current_search=None)
 
 
-def _poll(job: Job, client, search: SlskdSearch) -> Outcome:
+def _poll(job: Job, client, search: SlskdSearch, harvest: Harvest) -> Outcome:
     now = timezone.now()
+    responses: Sequence[PeerResponse] = ()
     if search.state == SlskdSearch.State.CREATED:
         try:
             found = client.get_search(str(search.id))
@@ -122,9 +132,18 @@ def _poll(job: Job, client, search: SlskdSearch) -> Outcome:
             _stop_if_overdue(client, search, now=now)
             return Wait(now + poll_delay())
         responses = client.get_search_responses(str(search.id))
-        store_candidates(job, search, responses)
+    # Harvest before the delete: a crash in between re-reads the responses from slskd. A
+    # search already harvested (a redelivery after the delete failed) harvests nothing new.
+    outcome = harvest(job, search, responses)
     _delete(client, search)
     update_claimed(job, current_search=None)
+    return outcome
+
+
+def harvest_track(job: Job, search: SlskdSearch, responses: Sequence[PeerResponse]) -> Outcome:
+    """A track's search: store every candidate (if not yet), then download or search again."""
+    if search.state == SlskdSearch.State.CREATED:
+        store_candidates(job, search, responses)
     return after_harvest(job, search)
 
 
@@ -152,7 +171,7 @@ def store_candidates(job: Job, search: SlskdSearch, responses: Sequence[PeerResp
         list(responses),
         profile=quality.QualityProfile.from_config(),
         peer_stats=peers.peer_stats_for(r.username for r in responses),
-        blocklist=_blocked_keys(responses),
+        blocklist=blocked_keys(responses),
         config=match_config(),
     )
     offset = max(job.candidates.exclude(rank=None).values_list("rank", flat=True), default=0)
@@ -175,7 +194,7 @@ def store_candidates(job: Job, search: SlskdSearch, responses: Sequence[PeerResp
     return len(result.ranked)
 
 
-def _blocked_keys(responses: Sequence[PeerResponse]) -> set[tuple[str, str, int]]:
+def blocked_keys(responses: Sequence[PeerResponse]) -> set[tuple[str, str, int]]:
     offered = {
         make_file_key(r.username, f.filename, f.size): (r.username, f.filename, f.size)
         for r in responses
@@ -185,7 +204,7 @@ def _blocked_keys(responses: Sequence[PeerResponse]) -> set[tuple[str, str, int]
     return {offered[key] for key in blocked}
 
 
-def _file_attributes(peer_file) -> dict:
+def file_attributes(peer_file) -> dict:
     return {
         "extension": peer_file.extension,
         "bit_rate": peer_file.bit_rate,
@@ -204,7 +223,7 @@ def _ranked_row(job: Job, search: SlskdSearch, item: matching.Ranked, rank: int)
         username=item.username,
         filename=item.filename,
         size=item.size,
-        attributes=_file_attributes(item.file),
+        attributes=file_attributes(item.file),
         score={"score": item.score, **item.breakdown},
         rank=rank,
         state=Candidate.State.PENDING,

@@ -17,6 +17,7 @@ from downloads.models import (
     JobScope,
     JobState,
 )
+from providers.slskd.types import Transfer
 
 DEFAULT_ORDERING = ("-priority", "created_at", "id")  # the order the queue runs in
 
@@ -116,8 +117,9 @@ def finished_jobs(
     return jobs.order_by("-finished_at", "-id")
 
 
-def transfer_speeds(jobs: list[Job]) -> dict[tuple[str, str], float]:
-    """slskd's current speed (bytes/s) of these jobs' transfers; {} when slskd cannot answer.
+def live_transfers(jobs: list[Job]) -> dict[tuple[str, str], Transfer]:
+    """slskd's own view of these jobs' transfers (bytes, speed, state), fresher than the rows
+    the HDM writes at each poll; {} when slskd cannot answer.
 
     Best effort with short timeouts and no retries: a slow slskd must not stall the page.
     """
@@ -138,4 +140,4 @@ def transfer_speeds(jobs: list[Job]) -> dict[tuple[str, str], float]:
         return {}
     finally:
         client.close()
-    return {(t.username, t.id): t.average_speed for t in transfers if (t.username, t.id) in wanted}
+    return {(t.username, t.id): t for t in transfers if (t.username, t.id) in wanted}

@@ -40,6 +40,7 @@ from downloads.models import (
     JobState,
     StageGate,
     file_key,
+    runnable_jobs,
 )
 from downloads.outcomes import Advance, Dead, Outcome, Retry, Wait
 from downloads.wanted import meta_label, meta_to_dict, wanted_key
@@ -156,8 +157,7 @@ def transition(
             _log_skip(job, wanted=to, reason=reason)
             return False
         record_event(job.pk, from_state=job.state, to_state=to, reason=reason, details=details)
-        if to in WORKING_STATES:
-            enqueue_job(job.pk)
+        _send_when_due(job.pk, to=to, until=values.get("next_attempt_at"), now=now)
     for name, value in values.items():
         setattr(job, name, value)
     logger.info(
@@ -165,6 +165,16 @@ def transition(
         extra={"job_id": job.pk, "from_state": job.state, "to_state": to, "reason": reason},
     )
     return True
+
+
+def _send_when_due(job_id: int, *, to: str, until: datetime | None, now: datetime) -> None:
+    """Enqueue a job entering a working state now, or arm the dispatcher for its later time
+    (a retry's backoff, a next candidate after a pause)."""
+    if until is not None and until > now:
+        if to in LIVE_STATES:
+            arm_dispatcher(until)
+    elif to in WORKING_STATES:
+        enqueue_job(job_id)
 
 
 def _log_skip(job: Job, *, wanted: str, reason: str) -> None:
@@ -188,6 +198,29 @@ def update_claimed(job: Job, **fields: Any) -> bool:
     return True
 
 
+def record_stage(job: Job, *, to: str, reason: str, details: dict | None = None) -> bool:
+    """Move a claimed job to the next step of the stage it is running, keeping the claim.
+
+    For steps inside one task (verifying → tagging → moving): no enqueue, the lease stays;
+    False when the claim was lost meanwhile.
+    """
+    now = _now()
+    with transaction.atomic():
+        rows = Job.objects.filter(pk=job.pk, state=job.state, claimed_by=job.claimed_by).update(
+            state=to, updated_at=now
+        )
+        if not rows:
+            _log_skip(job, wanted=to, reason=reason)
+            return False
+        record_event(job.pk, from_state=job.state, to_state=to, reason=reason, details=details)
+    logger.info(
+        "hdm.job.transition",
+        extra={"job_id": job.pk, "from_state": job.state, "to_state": to, "reason": reason},
+    )
+    job.state, job.updated_at = to, now
+    return True
+
+
 # --- Claims ---------------------------------------------------------------------------------
 
 
@@ -203,14 +236,14 @@ def claim_job(job_id: int, *, state: str) -> Job | None:
     free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
     with transaction.atomic():
         if state in _STAGE_LIMITS and not _stage_has_room(job_id, state=state, now=now):
-            Job.objects.filter(pk=job_id, state=state).filter(free).update(
-                next_attempt_at=now + timedelta(seconds=knob("HDM_POLL_INTERVAL_S"))
-            )
+            retry_at = now + timedelta(seconds=knob("HDM_POLL_INTERVAL_S"))
+            Job.objects.filter(pk=job_id, state=state).filter(free).update(next_attempt_at=retry_at)
+            arm_dispatcher(retry_at)
             logger.info("hdm.job.stage_full", extra={"job_id": job_id, "state": state})
             return None
         rows = (
             Job.objects.filter(due, free, pk=job_id, state=state)
-            .filter(scope=JobScope.TRACK)
+            .filter(runnable_jobs())
             .update(
                 claimed_by=token,
                 claimed_at=now,
@@ -249,7 +282,21 @@ def _stage_has_room(job_id: int, *, state: str, now: datetime) -> bool:
     if current:
         return True  # already holds a slot (an open search or transfer)
     count = Job.objects.filter(occupying, state__in=group).exclude(pk=job_id).count()
-    return count < knob(_STAGE_LIMITS[state])
+    if count >= knob(_STAGE_LIMITS[state]):
+        return False
+    return not _higher_priority_waiting(job_id, group=group, occupying=occupying, now=now)
+
+
+def _higher_priority_waiting(job_id: int, *, group: list[str], occupying: Q, now: datetime) -> bool:
+    """A free slot goes to the highest-priority job that is due for this stage: a lower one
+    yields (and comes back a poll later) while a higher one waits for its worker."""
+    priority = Job.objects.filter(pk=job_id).values_list("priority", flat=True).first() or 0
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    return (
+        Job.objects.filter(due, runnable_jobs(), state__in=group, priority__gt=priority)
+        .exclude(occupying)
+        .exists()
+    )
 
 
 # --- Outcomes -------------------------------------------------------------------------------
@@ -269,8 +316,12 @@ def apply_outcome(job: Job, outcome: Outcome) -> bool:
 
 
 def _apply_wait(job: Job, wait: Wait) -> bool:
+    """Release the job until `wait.until`. No worker sleeps it out: a wait that is already
+    over is enqueued now, a later one is sent by the dispatcher when it is due."""
+    due_now = wait.until <= _now()
+    until = None if due_now else wait.until
     with transaction.atomic():
-        if not update_claimed(job, next_attempt_at=wait.until, **_release_fields(), **wait.fields):
+        if not update_claimed(job, next_attempt_at=until, **_release_fields(), **wait.fields):
             return False
         if wait.reason:
             record_event(
@@ -280,11 +331,35 @@ def _apply_wait(job: Job, wait: Wait) -> bool:
                 reason=wait.reason,
                 details=wait.details,
             )
-        # Short waits (polls) re-enqueue now and the task waits out the rest; long ones
-        # (budget, backoff) are picked up by the sweeper.
-        if (wait.until - _now()).total_seconds() <= 4 * knob("HDM_POLL_INTERVAL_S"):
+        if due_now:
             enqueue_job(job.pk)
+        else:
+            arm_dispatcher(wait.until)
     return True
+
+
+DISPATCH_SCHEDULE = "hdm-dispatch"
+
+
+def arm_dispatcher(until: datetime) -> None:
+    """Make the `hdm-dispatch` schedule run no later than `until`.
+
+    One django-q2 `ONCE` schedule row, moved earlier when needed: its task
+    (`downloads.tasks.dispatch`) sends every due job and re-arms for the next wait. django-q2's
+    scheduler looks about every 30 s, so this bounds how late a wait ends while the cluster is
+    idle; while tasks run, each finished task sends due jobs itself (`recovery.dispatch_due`).
+    """
+    if settings.Q_CLUSTER.get("sync"):
+        return  # no scheduler runs in sync mode; the caller drives `dispatch_due`
+    from django_q.models import Schedule
+
+    current = Schedule.objects.filter(name=DISPATCH_SCHEDULE).values("next_run", "repeats")
+    armed = current.first()
+    if armed and armed["repeats"] != 0 and armed["next_run"] <= until:
+        return
+    values = {"schedule_type": Schedule.ONCE, "repeats": 1, "next_run": until}
+    if not Schedule.objects.filter(name=DISPATCH_SCHEDULE).update(**values):
+        Schedule.objects.create(name=DISPATCH_SCHEDULE, func="downloads.tasks.dispatch", **values)
 
 
 def backoff_delay(failure_class: str, attempt: int, *, retry_after: float | None = None) -> float:
@@ -436,7 +511,7 @@ def _reserve(
                 **fields,
             )
             record_event(job.pk, from_state="", to_state=job.state, reason="submitted")
-            if scope == JobScope.TRACK:
+            if scope in (JobScope.TRACK, JobScope.ALBUM):  # an album searches for a folder
                 enqueue_job(job.pk)
     except IntegrityError:
         existing = live_job_for(key)
@@ -450,7 +525,12 @@ def _reserve(
 def submit_parent(
     *, scope: str, ref: str, label: str, kind: str, actor: str, priority: int | None = None
 ) -> SubmitResult:
-    """Reserve the parent job of an album/playlist/artist request (it runs no stage itself)."""
+    """Reserve the parent job of an album/playlist/artist request.
+
+    An album's parent first searches for one peer's complete folder (`downloads/album.py`);
+    the other parents run no stage and wait in `downloading` for their children.
+    """
+    state = JobState.QUEUED if scope == JobScope.ALBUM else JobState.DOWNLOADING
     return _reserve(
         f"{scope}:{ref}",
         kind=kind,
@@ -459,7 +539,7 @@ def submit_parent(
         force=False,
         parent=None,
         scope=scope,
-        fields={"label": label[:600], "source_ref": ref, "state": JobState.DOWNLOADING},
+        fields={"label": label[:600], "source_ref": ref, "state": state},
     )
 
 
@@ -536,7 +616,7 @@ def cancel_job(job: Job, *, actor: str) -> bool:
     if all(transfer):
         from downloads.transfers import cancel_transfer
 
-        cancel_transfer(*transfer)
+        cancel_transfer(*transfer, job_id=job.pk, reason="job_cancelled")
     for child in job.children.filter(state__in=LIVE_STATES):
         cancel_job(child, actor=actor)
     return True

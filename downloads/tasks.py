@@ -1,8 +1,8 @@
 """django-q2 entry points. Thin: load ids, call the pipeline or a service, return.
 
 Task names (what `Schedule.func` and `async_task` refer to):
-`downloads.tasks.run_job`, `downloads.tasks.sweep`, `downloads.tasks.heartbeat`,
-`downloads.tasks.sync_watchlists`, `downloads.tasks.sync_watchlist`.
+`downloads.tasks.run_job`, `downloads.tasks.sweep`, `downloads.tasks.dispatch`,
+`downloads.tasks.heartbeat`, `downloads.tasks.sync_watchlists`, `downloads.tasks.sync_watchlist`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ def sweep() -> dict[str, int]:
     """Periodic: resume due retries, expired leases and lost enqueues; finish parents."""
     report = recovery.sweep_jobs()
     return {name: len(ids) for name, ids in vars(report).items()}
+
+
+def dispatch() -> int:
+    """The `hdm-dispatch` schedule: send the jobs whose wait is over; re-arms itself."""
+    return len(recovery.dispatch_due())
 
 
 def heartbeat() -> None:

@@ -17,7 +17,14 @@ from django.utils import timezone
 
 from downloads import clients, peers
 from downloads.conf import knob
-from downloads.models import Candidate, DeadReason, Job, JobState
+from downloads.models import (
+    Candidate,
+    DeadReason,
+    Job,
+    JobState,
+    SlskdSearch,
+    TransferCleanup,
+)
 from downloads.outcomes import Advance, Dead, Outcome, Retry, Wait
 from downloads.search import match_config, poll_delay
 from downloads.services import update_claimed
@@ -78,6 +85,9 @@ def tried_count(job: Job) -> int:
 
 def candidates_exhausted(job: Job) -> Outcome:
     """No candidate left: a fresh search while the budget allows, then the dead-letter queue."""
+    if job.queries and not SlskdSearch.objects.filter(job=job).exists():
+        # Its album's folder failed for this track: now the track searches on its own.
+        return Advance(JobState.SEARCHING, "per_track_search", fields={"query_index": 0})
     over_budget = tried_count(job) >= match_config().max_attempts
     if not over_budget and job.search_rounds < knob("HDM_FRESH_SEARCHES"):
         return Advance(
@@ -256,7 +266,9 @@ def _retire_candidate(
     penalise: bool = True,
 ) -> Outcome:
     if client is not None:
-        cancel_transfer(job.transfer_username, job.transfer_id, client=client)
+        cancel_transfer(
+            job.transfer_username, job.transfer_id, client=client, job_id=job.pk, reason=reason
+        )
     if not penalise:
         _fail_candidate(candidate, reason=reason, detail=detail)
         return Wait(
@@ -291,14 +303,65 @@ def peer_failed(job: Job, candidate: Candidate, *, reason: str, detail: str = ""
     )
 
 
-def cancel_transfer(username: str, transfer_id: str, *, client=None) -> None:
-    """Cancel a transfer in slskd and remove its record once finished (best effort)."""
+def cancel_transfer(
+    username: str, transfer_id: str, *, client=None, job_id: int | None = None, reason: str = ""
+) -> None:
+    """Cancel a transfer in slskd and remove its record once finished.
+
+    slskd cancels asynchronously and removes only finished records, so a transfer that is not
+    `Completed` yet (or an slskd that did not answer) is left to the sweeper's clean-up pass
+    (`TransferCleanup`, `clean_up_transfers`).
+    """
     client = client or clients.slskd_client()
     try:
         client.cancel_download(username, transfer_id)
-        client.remove_if_finished(username, transfer_id)
+        if client.remove_if_finished(username, transfer_id):
+            return
     except ProviderError as exc:
         logger.warning(
             "hdm.download.cancel_failed",
             extra={"peer": username, "transfer_id": transfer_id, "error": str(exc)},
         )
+    TransferCleanup.objects.get_or_create(
+        username=username,
+        transfer_id=transfer_id,
+        defaults={"job_id": job_id, "reason": reason[:64]},
+    )
+
+
+def clean_up_transfers(*, client=None, limit: int = 200) -> list[str]:
+    """Remove the records of transfers Harmony cancelled once slskd has finished them.
+
+    Each pending transfer is cancelled again (idempotent in slskd) and removed when it reports
+    a `Completed` state or is gone; one that never finishes is given up after
+    HDM_TRANSFER_CLEANUP_MAX_CHECKS sweeps. Returns the ids removed.
+    """
+    pending = list(TransferCleanup.objects.order_by("created_at")[:limit])
+    if not pending:
+        return []
+    client = client or clients.slskd_client()
+    removed = []
+    for row in pending:
+        if _clean_up_one(client, row):
+            removed.append(row.transfer_id)
+    return removed
+
+
+def _clean_up_one(client, row: TransferCleanup) -> bool:
+    extra = {"peer": row.username, "transfer_id": row.transfer_id, "job_id": row.job_id}
+    try:
+        client.cancel_download(row.username, row.transfer_id)
+        finished = client.remove_if_finished(row.username, row.transfer_id)
+    except ProviderError as exc:
+        finished, row.last_error = False, str(exc)[:2000]
+    if finished:
+        row.delete()
+        logger.info("hdm.download.removed", extra=extra)
+        return True
+    row.checks += 1
+    if row.checks >= knob("HDM_TRANSFER_CLEANUP_MAX_CHECKS"):
+        row.delete()
+        logger.warning("hdm.download.cleanup_abandoned", extra={**extra, "checks": row.checks})
+        return False
+    row.save(update_fields=["checks", "last_error"])
+    return False

@@ -38,7 +38,7 @@ from downloads.forms import (
     WatchlistForm,
     WatchlistUpdateForm,
 )
-from downloads.models import TERMINAL_STATES, Candidate, Job, JobKind, Watchlist
+from downloads.models import TERMINAL_STATES, Candidate, Job, JobKind, JobScope, Watchlist
 from harmony_site.ui import paginate, query_without_page, render_panel
 from library import selectors as library_selectors
 from providers.errors import ProviderError
@@ -162,7 +162,7 @@ def _submit_links(links: list[str], *, actor: str, force: bool) -> list[dict[str
 
 def _submission_row(link: str, submission: submissions.Submission) -> dict[str, Any]:
     job = submission.job
-    counts = submission.counts() if job is not None and job.scope != "track" else None
+    counts = submission.counts() if job is not None and job.scope != JobScope.TRACK else None
     return {
         "input": link,
         "status": submission.status,
@@ -293,9 +293,13 @@ def _enqueue_sync(watchlist_id: int, *, actor: str) -> None:
 
 def _live_context() -> dict[str, Any]:
     active = list(selectors.active_transfers())
-    speeds = selectors.transfer_speeds(active)
+    live = selectors.live_transfers(active)
     for job in active:
-        job.speed = speeds.get((job.transfer_username, job.transfer_id))
+        # slskd's own counters move between the HDM's polls; the row is the fallback.
+        transfer = live.get((job.transfer_username, job.transfer_id))
+        job.live_bytes = transfer.bytes_transferred if transfer else job.bytes_transferred
+        job.live_state = str(transfer.state) if transfer else job.transfer_state
+        job.speed = transfer.average_speed if transfer else None
     waiting = selectors.waiting_jobs()
     return {"active": active, "waiting": waiting[:50], "waiting_total": waiting.count()}
 
@@ -343,6 +347,9 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
         "rejected": rejected,
         "final": job.state in TERMINAL_STATES,
         "children": selectors.children_summary(job),
+        "child_jobs": selectors.job_list(parent=job.pk)[:CHILDREN_SHOWN]
+        if job.scope != JobScope.TRACK
+        else [],
         "priority_form": PriorityForm(initial={"priority": job.priority}),
     }
     if request.htmx and job.state in TERMINAL_STATES:
@@ -356,6 +363,7 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 REJECTED_SHOWN = 200  # a popular track can have thousands of rejected files
+CHILDREN_SHOWN = 500  # an artist's discography can hold many hundred tracks
 
 
 def _candidate_rows(job: Job) -> tuple[list[Candidate], list[Candidate]]:
@@ -454,36 +462,60 @@ def job_wrong_file(request: HttpRequest, job_id: int) -> HttpResponse:
 # --- Watchlists ----------------------------------------------------------------------------------
 
 
-def _watchlists_context(**extra: Any) -> dict[str, Any]:
-    from django.db.models import Prefetch
+def _watchlist_rows() -> list[Watchlist]:
+    """Every watchlist with its latest sync as `last_sync` (two queries, however many syncs)."""
+    from django.db.models import OuterRef, Subquery
 
     from downloads.models import WatchlistSync
 
-    latest = WatchlistSync.objects.order_by("-started_at", "-id")
-    rows = Watchlist.objects.prefetch_related(Prefetch("syncs", queryset=latest)).order_by(
-        "kind", "name", "id"
+    latest = WatchlistSync.objects.filter(watchlist=OuterRef("pk")).order_by("-started_at", "-id")
+    rows = list(
+        Watchlist.objects.annotate(last_sync_id=Subquery(latest.values("id")[:1])).order_by(
+            "kind", "name", "id"
+        )
     )
-    return {
-        "watchlists": rows,
+    syncs = WatchlistSync.objects.in_bulk([row.last_sync_id for row in rows if row.last_sync_id])
+    for row in rows:
+        row.last_sync = syncs.get(row.last_sync_id)
+    return rows
+
+
+def _artist_results(query: str) -> tuple[list[dict[str, str]], str]:
+    """Artists credited on the tracks Spotify finds for `query` (its search is tracks only)."""
+    results, error = _search_spotify(query)
+    artists: dict[str, str] = {}
+    for meta in results:
+        for artist_id, name in zip(meta.spotify_artist_ids, meta.artists, strict=False):
+            artists.setdefault(artist_id, name)
+    return [{"id": key, "name": name} for key, name in artists.items()], error
+
+
+def _watchlists_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    context = {
+        "watchlists": _watchlist_rows(),
         "form": WatchlistForm(
             initial={"release_types": settings.WATCHLISTS["WATCHLIST_RELEASE_TYPES"]}
         ),
         "interval": settings.WATCHLISTS["WATCHLIST_SYNC_MINUTES"],
         "release_type_choices": RELEASE_TYPES,
+        "query": request.GET.get("q", "").strip()[:200],
         **extra,
     }
+    if context["query"] and has_role(request.user, "operator"):
+        context["artists"], context["search_error"] = _artist_results(context["query"])
+    return context
 
 
 @require_http_methods(["GET", "POST"])
 def watchlists_page(request: HttpRequest) -> HttpResponse:
-    """Watched artists and playlists; operators add, change, sync and remove them."""
+    """Watched artists and playlists; operators find artists, add, change, sync and remove."""
     if request.method == "POST":
         return _watchlist_create(request)
     return render_panel(
         request,
         "downloads/watchlists.html",
         "downloads/partials/_watchlists.html",
-        _watchlists_context(),
+        _watchlists_context(request),
     )
 
 
@@ -506,7 +538,7 @@ def _watchlist_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Now watching {watchlist.name or watchlist.spotify_id}.")
             return redirect("downloads:watchlists")
-    context = _watchlists_context(form=form)
+    context = _watchlists_context(request, form=form)
     return render_panel(
         request, "downloads/watchlists.html", "downloads/partials/_watchlists.html", context
     )

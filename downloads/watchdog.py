@@ -48,7 +48,9 @@ def _tasks_waiting_since(when) -> bool:
     if "orm" not in settings.Q_CLUSTER:
         return False
 
-    return OrmQ.objects.filter(lock__isnull=True).exists() and not _recent_task(when)
+    # The ORM broker stamps `lock` with the enqueue time (and a dequeue pushes it into the
+    # future), so a lock older than `when` is a task nobody has taken since then.
+    return OrmQ.objects.filter(lock__lt=when).exists() and not _recent_task(when)
 
 
 def _recent_task(when) -> bool:

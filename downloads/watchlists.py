@@ -78,17 +78,18 @@ def create_watchlist(
     client = client or spotify_client()
     name = client.artist(ref.id).name if ref.kind == "artist" else client.playlist(ref.id).name
     try:
-        watchlist = Watchlist.objects.create(
-            kind=ref.kind,
-            spotify_id=ref.id,
-            name=name[:300],
-            release_types=list(release_types or knob("WATCHLIST_RELEASE_TYPES")),
-            since=timezone.localdate() if since == "today" else since,
-            enabled=enabled,
-            write_m3u8=write_m3u8,
-            actor=actor,
-            next_sync_at=timezone.now(),
-        )
+        with transaction.atomic():  # a duplicate must not break the caller's transaction
+            watchlist = Watchlist.objects.create(
+                kind=ref.kind,
+                spotify_id=ref.id,
+                name=name[:300],
+                release_types=list(release_types or knob("WATCHLIST_RELEASE_TYPES")),
+                since=timezone.localdate() if since == "today" else since,
+                enabled=enabled,
+                write_m3u8=write_m3u8,
+                actor=actor,
+                next_sync_at=timezone.now(),
+            )
     except IntegrityError:
         raise WatchlistError(f"this {ref.kind} is already watched") from None
     logger.info("hdm.watchlist.created", extra={"watchlist_id": watchlist.pk, "actor": actor})
@@ -150,6 +151,10 @@ def sync_watchlist(
             _sync_playlist(watchlist, sync, client)
     except ProviderError as exc:
         _finish_failed(watchlist, sync, f"{type(exc).__name__}: {exc}")
+        return sync
+    except Exception as exc:  # recorded, so one broken list never stops the others' syncs
+        logger.exception("hdm.watchlist.sync_crashed", extra={"watchlist_id": watchlist.pk})
+        _finish_failed(watchlist, sync, f"internal error: {type(exc).__name__}: {exc}")
         return sync
     _finish_ok(watchlist, sync)
     if watchlist.kind == Watchlist.Kind.PLAYLIST and watchlist.write_m3u8:

@@ -15,6 +15,7 @@ import functools
 import os
 import secrets
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,6 +75,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HTTP_BIND", "str", "0.0.0.0:8080", "host:port the web UI and API listen on.", "Server"),
     Knob("OAUTH_CALLBACK_BIND", "str", "127.0.0.1:8888", "Second bind for the Spotify OAuth callback (http://127.0.0.1:8888/callback); empty disables it.", "Server"),
     Knob("WEB_WORKERS", "int", 2, "Number of gunicorn worker processes.", "Server", minimum=1),
+    Knob("WEB_THREADS", "int", 4, "Threads per gunicorn worker: a slow client or an open keep-alive connection holds one thread, not a whole worker.", "Server", minimum=1),
     Knob("WEB_TIMEOUT", "int", 60, "Seconds before gunicorn restarts a worker stuck on one request.", "Server", minimum=5),
     Knob("ALLOWED_HOSTS", "list", ["*"], "Host names Harmony answers to (Django ALLOWED_HOSTS).", "Server"),
     Knob("DEBUG", "bool", False, "Django debug mode. Never enable on a server others can reach.", "Server"),
@@ -181,6 +183,8 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HDM_MAX_LOST_RUNS", "int", 3, "Runs of one job whose worker died before a job is dead-lettered (worker_lost).", "Downloads", minimum=1),
     Knob("HDM_SWEEP_MINUTES", "int", 1, "Minutes between two sweeps for due, stuck or lost jobs (and heartbeats).", "Downloads", minimum=1),
     Knob("HDM_HEARTBEAT_STALE_S", "float", 300.0, "Seconds without a cluster heartbeat before the cluster counts as stalled.", "Downloads", minimum=30),
+    Knob("HDM_ALBUM_COLLECT_S", "float", 3.0, "Seconds an album request waits for all its tracks to be submitted before it searches for the album.", "Downloads", minimum=0),
+    Knob("HDM_TRANSFER_CLEANUP_MAX_CHECKS", "int", 60, "Sweeps that retry removing a cancelled transfer's record from slskd before giving up.", "Downloads", minimum=1),
     # --- Matching (candidate selection; docs/matching.md) -----------------------------------
     Knob("MATCH_DURATION_TOLERANCE_S", "float", 5.0, "A candidate whose reported length differs from the wanted track by more seconds is rejected.", "Matching", minimum=0),
     Knob("MATCH_LIVE_DURATION_TOLERANCE_S", "float", 10.0, "The same tolerance when the wanted track is a live recording.", "Matching", minimum=0),
@@ -314,14 +318,27 @@ def render_yml(knobs: tuple[Knob, ...] = KNOBS) -> str:
     return "\n".join(parts)
 
 
+_held_locks = threading.local()
+
+
 @contextlib.contextmanager
 def _locked(config_dir: Path) -> Iterator[None]:
-    """Serialise first-boot writes between the web workers and the task cluster."""
+    """Serialise config writes between the web workers and the task cluster.
+
+    Re-entrant within a thread (a settings write creates the Fernet key under the same lock);
+    flock itself is not, since each `open` is a separate lock holder.
+    """
+    held: set[Path] = _held_locks.__dict__.setdefault("dirs", set())
+    if config_dir in held:
+        yield
+        return
     with open(config_dir / ".config.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        held.add(config_dir)
         try:
             yield
         finally:
+            held.discard(config_dir)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -409,7 +426,8 @@ def encrypt_for_file(config_dir: Path, text: str) -> str:
     return ENCRYPTED_PREFIX + fernet_for(config_dir).encrypt(text.encode("utf-8")).decode("ascii")
 
 
-def _decrypt_file_value(config_dir: Path, knob: Knob, raw: Any, *, origin: str) -> Any:
+def decrypt_file_value(config_dir: Path, knob: Knob, raw: Any, *, origin: str) -> Any:
+    """A harmony.yml value as the program uses it: `enc:` secrets decrypted, others as they are."""
     # Hand-typed plain values keep working; only `enc:` values written by Harmony are decrypted.
     if not (knob.secret and isinstance(raw, str) and raw.startswith(ENCRYPTED_PREFIX)):
         return raw
@@ -459,7 +477,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
             )
         elif knob.name in file_values:
             origin, source = f"{yml_path}", "harmony.yml"
-            raw = _decrypt_file_value(config_dir, knob, file_values[knob.name], origin=origin)
+            raw = decrypt_file_value(config_dir, knob, file_values[knob.name], origin=origin)
         else:
             origin, raw, source = "default", knob.default, "default"
         if knob.kind == "str" and raw is None:

@@ -30,6 +30,8 @@ from harmony_site.config import (
     _atomic_write,
     _locked,
     coerce,
+    decrypt_file_value,
+    encrypt_for_file,
     get_config,
     load,
 )
@@ -160,17 +162,39 @@ def update_settings(
     path = settings_file()
     with _locked(path.parent):
         text = path.read_text(encoding="utf-8") if path.exists() else ""
-        current = yaml.safe_load(text) or {}
-        values = {k: v for k, v in values.items() if current.get(k, _unset(k)) != v}
+        try:
+            current = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:  # edited by hand since start-up; do not guess
+            raise SettingsError(
+                {"harmony.yml": [f"{path} is not valid YAML any more; fix it first ({exc})."]},
+                conflict=True,
+            ) from None
+        values = {k: v for k, v in values.items() if _stored(path.parent, k, current) != v}
         if not values:
             return SettingsChange(changed=[], restart_required=[])
-        new_text = _replace_keys(text, values)
-        if {k: v for k, v in (yaml.safe_load(new_text) or {}).items() if k in values} != values:
+        # Secrets are written encrypted (`enc:…`, key in CONFIG_DIR/fernet.key): once Harmony
+        # has written one, it is never plain text at rest in harmony.yml.
+        stored = {
+            k: encrypt_for_file(path.parent, v) if KNOBS_BY_NAME[k].secret and v else v
+            for k, v in values.items()
+        }
+        new_text = _replace_keys(text, stored)
+        if {k: v for k, v in (yaml.safe_load(new_text) or {}).items() if k in stored} != stored:
             raise SettingsError({"settings": ["Could not rewrite harmony.yml safely."]})
         _atomic_write(path, new_text)
     record_event("settings_changed", actor=actor, changed=_audit_details(values, current))
     names = sorted(values)
     return SettingsChange(changed=names, restart_required=names)
+
+
+def _stored(config_dir: Path, name: str, current: Mapping[str, Any]) -> Any:
+    """What harmony.yml holds for `name` now, decrypted, for comparison with a new value."""
+    if name not in current:
+        return _unset(name)
+    try:
+        return decrypt_file_value(config_dir, KNOBS_BY_NAME[name], current[name], origin="")
+    except ConfigError:
+        return None  # undecryptable: any new value is a change
 
 
 def _unset(name: str) -> Any:

@@ -144,6 +144,7 @@ def gunicorn_argv(config: Any) -> list[str]:
     if config["OAUTH_CALLBACK_BIND"]:
         argv += ["--bind", config["OAUTH_CALLBACK_BIND"]]
     argv += ["--workers", str(config["WEB_WORKERS"]), "--timeout", str(config["WEB_TIMEOUT"])]
+    argv += ["--threads", str(config["WEB_THREADS"])]  # gthread workers (gunicorn_conf.py)
     # Workers must finish their requests inside our own stop deadline.
     argv += ["--graceful-timeout", str(int(STOP_TIMEOUT_S) - 2), "--no-control-socket"]
     return argv

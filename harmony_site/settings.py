@@ -102,6 +102,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": CONFIG_DIR / "harmony.db",
+            # Reuse a worker's connection for a minute: opening one (and re-reading the schema)
+            # costs about a millisecond, a sizeable share of a small API request.
+            "CONN_MAX_AGE": 60,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": HARMONY["SQLITE_BUSY_TIMEOUT"],
@@ -303,6 +306,9 @@ SPECTACULAR_SETTINGS = {
         "DeadReasonEnum": "downloads.models.DeadReason",
         "CandidateStateEnum": "downloads.models.Candidate.State",
         "ProbeStateEnum": "providers.api.serializers.PROBE_STATES",
+        "WatchlistKindEnum": "downloads.models.Watchlist.Kind",
+        "WatchlistSyncStatusEnum": "downloads.models.WatchlistSync.Status",
+        "SubmitStatusEnum": "downloads.api.serializers.SUBMIT_STATUSES",
         "ProviderNameEnum": "providers.api.serializers.PROVIDERS",
     },
     "POSTPROCESSING_HOOKS": [

@@ -7,6 +7,7 @@ copy of the same recording land on the same rows.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,14 @@ from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
+from library.dedupe import CANDIDATE_LIMIT
 from library.models import Album, Artist, Track
 from library.normalise import normalise_text
 from library.tagging import AudioInfo
 from providers.types import TrackMeta
 
 ARTIST_SEPARATOR = "; "
+_TRACK_LIMIT = 20  # rows of one recording on one album worth ranking
 
 
 def album_artist_name(meta: TrackMeta) -> str:
@@ -60,7 +63,7 @@ def album_fields(meta: TrackMeta) -> dict[str, Any]:
 
 
 def file_fields(
-    info: AudioInfo, path: Path, *, tags: dict[str, Any], stat: os.stat_result | None = None
+    info: AudioInfo, path: str | Path, *, tags: dict[str, Any], stat: os.stat_result | None = None
 ) -> dict[str, Any]:
     """LibraryFile columns describing the audio at `path` (stat taken now unless given)."""
     stat = stat or os.stat(path)
@@ -110,8 +113,13 @@ def upsert_album(meta: TrackMeta, *, artist: Artist | None) -> Album | None:
     return album
 
 
-def upsert_track(meta: TrackMeta) -> Track:
-    """The Track for `meta` with its primary artist and album, filling ids it did not know."""
+def upsert_track(meta: TrackMeta, *, candidates: Sequence[Track] | None = None) -> Track:
+    """The Track for `meta` with its primary artist and album, filling ids it did not know.
+
+    `candidates` are the tracks dedupe fetched for `meta` in the same transaction
+    (`DedupeDecision.candidates`); when they are sure to hold every possible match, the
+    track is picked from them instead of being looked up again.
+    """
     main_spotify = meta.spotify_artist_ids[0] if meta.spotify_artist_ids else ""
     artist = upsert_artist(
         meta.artist, spotify_id=main_spotify, musicbrainz_id=meta.musicbrainz_artist_id
@@ -121,7 +129,10 @@ def upsert_track(meta: TrackMeta) -> Track:
         album_artist = upsert_artist(album_artist_name(meta))
     album = upsert_album(meta, artist=album_artist)
     fields = track_fields(meta)
-    track = _find_track(meta, fields, album)
+    if candidates is not None and _covers(candidates, meta, fields):
+        track = _pick_track(meta, fields, album, candidates)
+    else:
+        track = _find_track(meta, fields, album)
     if track is None:
         return Track.objects.create(artist=artist, album=album, **fields)
     _fill_blanks(track, artist=artist, album=album, **fields)
@@ -141,14 +152,47 @@ def _find_track(meta: TrackMeta, fields: dict[str, Any], album: Album | None) ->
         conditions |= Q(spotify_id=meta.spotify_track_id)
     if fields["isrc"]:
         conditions |= Q(same_album, isrc=fields["isrc"])
-    candidates = list(Track.objects.filter(conditions).order_by("pk")[:20])
+    candidates = list(Track.objects.filter(conditions).order_by("pk")[:_TRACK_LIMIT])
+    return _best_track(meta, fields, candidates)
 
+
+def _covers(candidates: Sequence[Track], meta: TrackMeta, fields: dict[str, Any]) -> bool:
+    """Whether dedupe's lookup (Spotify id | ISRC | name keys, any album) fetched a superset
+    of what `_find_track` would: same keys, no empty name key, and not cut off by its limit."""
+    return (
+        len(candidates) < CANDIDATE_LIMIT
+        and bool(fields["artist_key"] and fields["title_key"])
+        and fields["isrc"] == meta.isrc.upper()
+    )
+
+
+def _pick_track(
+    meta: TrackMeta, fields: dict[str, Any], album: Album | None, candidates: Sequence[Track]
+) -> Track | None:
+    """`_find_track`'s conditions applied to already fetched rows (ordered by id)."""
+    album_id = album.pk if album else None
+    sid = meta.spotify_track_id
+
+    def matches(track: Track) -> bool:
+        same_album = track.album_id == album_id
+        by_name = (track.artist_key, track.title_key) == (fields["artist_key"], fields["title_key"])
+        return (
+            (same_album and by_name and track.spotify_id in ("", sid))
+            or bool(sid and track.spotify_id == sid)
+            or bool(fields["isrc"] and same_album and track.isrc == fields["isrc"])
+        )
+
+    found = sorted((t for t in candidates if matches(t)), key=lambda t: t.pk)[:_TRACK_LIMIT]
+    return _best_track(meta, fields, found)
+
+
+def _best_track(meta: TrackMeta, fields: dict[str, Any], found: list[Track]) -> Track | None:
     def rank(track: Track) -> int:
         if meta.spotify_track_id and track.spotify_id == meta.spotify_track_id:
             return 0
         return 1 if fields["isrc"] and track.isrc == fields["isrc"] else 2
 
-    return min(candidates, key=rank, default=None)
+    return min(found, key=rank, default=None)
 
 
 def _fill_blanks(row: Artist | Album | Track, **values: Any) -> None:
@@ -165,8 +209,8 @@ def _fill_blanks(row: Artist | Album | Track, **values: Any) -> None:
 
 
 # --- Batch resolution (library scan) --------------------------------------------------------
-# A fixed number of queries per batch, whatever its size: look up what exists by key, then
-# bulk-create the rest (SQLite >= 3.35 and PostgreSQL return the new primary keys).
+# A fixed number of queries per batch, whatever its size: look up what exists by key, insert
+# the rest with one executemany, then read the new ids back by key.
 
 
 def resolve_track_ids(metas: list[TrackMeta]) -> list[int]:
@@ -189,17 +233,21 @@ def resolve_track_ids(metas: list[TrackMeta]) -> list[int]:
         if fields["spotify_id"] in claimed:
             fields["spotify_id"] = ""  # two files claim one Spotify id: keep it on the first
         claimed.add(fields["spotify_id"])
-        artist = artists.get(fields["artist_key"])
         new[key] = {
             **fields,
-            "artist_id": artist and artist.pk,
+            "artist_id": artists.get(fields["artist_key"]),
             "album_id": key[2],
             "created_at": now,
             "updated_at": now,
         }
     if new:
-        insert_rows(Track, list(new.values()))
-        by_key.update(_track_ids_by_key(set(new)))
+        inserted = insert_rows(
+            Track, list(new.values()), returning=("artist_key", "title_key", "album_id", "id")
+        )
+        if inserted is None:
+            by_key.update(_track_ids_by_key(set(new)))
+        else:
+            by_key.update({(a, t, album): pk for a, t, album, pk in inserted})
     return [by_spotify.get(meta.spotify_track_id) or by_key[key] for key, meta in keyed]
 
 
@@ -213,81 +261,157 @@ def _track_ids_by_key(keys: set[tuple]) -> dict[tuple, int]:
     return found
 
 
-def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+def insert_rows(
+    model: type[models.Model], rows: list[dict[str, Any]], *, returning: Sequence[str] = ()
+) -> list[tuple[Any, ...]] | None:
     """INSERT rows (dicts of attribute name -> value, all with the same keys) in one executemany.
 
     The library scan's hot path: several times cheaper per row than `bulk_create` because no
     model instances are built; JSON and date-time values still go through their fields'
     `get_db_prep_save`, so it stays portable between SQLite and PostgreSQL.
+
+    With `returning` (attribute names, e.g. the keys and "id"), the new rows' values of those
+    columns come back, in no particular order, from multi-row `INSERT ... RETURNING` statements
+    (SQLite >= 3.35 and PostgreSQL), so the caller need not read its new ids back by key. None
+    means the database cannot return rows: read them back.
     """
     if not rows:
-        return
-    meta = model._meta
-    by_attname = {field.attname: field for field in meta.concrete_fields}
+        return []
+    by_attname = {field.attname: field for field in model._meta.concrete_fields}
     fields = [by_attname[name] for name in rows[0]]
+    params = _row_params(fields, rows)
     quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
+    head = "INSERT INTO {} ({}) VALUES ".format(
+        quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
     )
+    one = "({})".format(", ".join(["%s"] * len(fields)))
+    with connection.cursor() as cursor:
+        if not returning or not connection.features.can_return_rows_from_bulk_insert:
+            cursor.executemany(head + one, params)
+            return None if returning else []
+        tail = " RETURNING " + ", ".join(quote(by_attname[name].column) for name in returning)
+        # The backend's limit, and never more parameters than PostgreSQL's protocol allows.
+        size = max(1, min(connection.ops.bulk_batch_size(fields, rows), 32766 // len(fields)))
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(params), size):
+            chunk = params[start : start + size]
+            flat = [value for row in chunk for value in row]
+            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, flat)
+            found.extend(tuple(row) for row in cursor.fetchall())
+        return found
+
+
+def _row_params(fields: list[models.Field], rows: list[dict[str, Any]]) -> list[list[Any]]:
     json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
     time_at = [i for i, f in enumerate(fields) if isinstance(f, models.DateTimeField)]
     times: dict[Any, Any] = {}  # a batch shares one timestamp: adapt it once
+    empties: dict[tuple[int, type], Any] = {}  # and most rows share an empty {} or []
     params = []
     for row in rows:
         values = list(row.values())
         for i in json_at:
-            values[i] = fields[i].get_db_prep_save(values[i], connection)
+            value = values[i]
+            if value:
+                values[i] = fields[i].get_db_prep_save(value, connection)
+                continue
+            if (i, type(value)) not in empties:
+                empties[i, type(value)] = fields[i].get_db_prep_save(value, connection)
+            values[i] = empties[i, type(value)]
         for i in time_at:
             if values[i] not in times:
                 times[values[i]] = fields[i].get_db_prep_save(values[i], connection)
             values[i] = times[values[i]]
         params.append(values)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    return params
 
 
-def _track_key(meta: TrackMeta, albums: dict[tuple, Album]) -> tuple[str, str, int | None]:
-    album = albums.get(_album_key(meta))
-    return normalise_text(meta.artist)[:512], normalise_text(meta.title)[:512], album and album.pk
+def _track_key(meta: TrackMeta, albums: dict[tuple, int]) -> tuple[str, str, int | None]:
+    return (
+        normalise_text(meta.artist)[:512],
+        normalise_text(meta.title)[:512],
+        albums.get(_album_key(meta)),
+    )
 
 
 def _album_key(meta: TrackMeta) -> tuple[str, str]:
     return normalise_text(album_artist_name(meta))[:512], normalise_text(meta.album)[:512]
 
 
-def _resolve_artists(names: set[str]) -> dict[str, Artist]:
-    """name_key -> Artist for every non-empty name, creating the missing ones."""
+def _resolve_artists(names: set[str]) -> dict[str, int]:
+    """name_key -> Artist id for every non-empty name, creating the missing ones."""
     wanted = {normalise_text(name)[:512]: name for name in names if name}
-    found: dict[str, Artist] = {}
-    for artist in Artist.objects.filter(name_key__in=wanted).order_by("pk"):
-        found.setdefault(artist.name_key, artist)
-    missing = [
-        Artist(name=name[:512], name_key=key) for key, name in wanted.items() if key not in found
-    ]
-    Artist.objects.bulk_create(missing)
-    found.update({artist.name_key: artist for artist in missing})
+    found = _artist_ids(set(wanted))
+    missing = [(key, name) for key, name in wanted.items() if key not in found]
+    if missing:
+        now = timezone.now()
+        rows = [
+            new_row(Artist, name=name[:512], name_key=key, created_at=now, updated_at=now)
+            for key, name in missing
+        ]
+        inserted = insert_rows(Artist, rows, returning=("name_key", "id"))
+        if inserted is None:
+            inserted = list(_artist_ids({key for key, _ in missing}).items())
+        found.update(inserted)
     return found
 
 
-def _resolve_albums(metas: list[TrackMeta], artists: dict[str, Artist]) -> dict[tuple, Album]:
-    """(album artist key, title key) -> Album for every meta naming an album."""
+def _artist_ids(keys: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    rows = Artist.objects.filter(name_key__in=keys).values_list("name_key", "pk").order_by("pk")
+    for key, pk in rows:
+        found.setdefault(key, pk)
+    return found
+
+
+def _resolve_albums(metas: list[TrackMeta], artists: dict[str, int]) -> dict[tuple, int]:
+    """(album artist key, title key) -> Album id for every meta naming an album."""
     wanted = {_album_key(m): m for m in metas if m.album}
-    found: dict[tuple, Album] = {}
-    artist_ids = {artists[k[0]].pk for k in wanted if k[0] in artists}
-    rows = Album.objects.filter(
-        title_key__in={k[1] for k in wanted}, album_artist_id__in=artist_ids
-    )
-    key_by_artist = {artist.pk: key for key, artist in artists.items()}
-    for album in rows.order_by("pk"):
-        found.setdefault((key_by_artist.get(album.album_artist_id, ""), album.title_key), album)
-    missing: dict[tuple, Album] = {}
-    for key, meta in wanted.items():
-        if key not in found:
-            # Spotify ids from a file's own tags are not trusted enough to claim the unique id.
-            fields = {**album_fields(meta), "spotify_id": ""}
-            missing[key] = Album(album_artist=artists.get(key[0]), **fields)
-    Album.objects.bulk_create(missing.values())
-    found.update(missing)
+    found = _album_ids(set(wanted), artists)
+    missing = [(key, meta) for key, meta in wanted.items() if key not in found]
+    if missing:
+        now = timezone.now()
+        # Spotify ids from a file's own tags are not trusted enough to claim the unique id.
+        rows = [
+            new_row(
+                Album,
+                **{**album_fields(meta), "spotify_id": ""},
+                album_artist_id=artists.get(key[0]),
+                created_at=now,
+                updated_at=now,
+            )
+            for key, meta in missing
+        ]
+        inserted = insert_rows(Album, rows, returning=("album_artist_id", "title_key", "id"))
+        if inserted is None:
+            found.update(_album_ids({key for key, _ in missing}, artists))
+        else:
+            key_by_artist = {pk: key for key, pk in artists.items()}
+            found.update(
+                {(key_by_artist.get(artist, ""), title): pk for artist, title, pk in inserted}
+            )
     return found
+
+
+def _album_ids(keys: set[tuple], artists: dict[str, int]) -> dict[tuple, int]:
+    key_by_artist = {pk: key for key, pk in artists.items()}
+    by_artist = Q(album_artist_id__in={artists[k[0]] for k in keys if k[0] in artists})
+    if any(k[0] not in artists for k in keys):  # albums of files that name no artist
+        by_artist |= Q(album_artist__isnull=True)
+    rows = Album.objects.filter(by_artist, title_key__in={k[1] for k in keys}).values_list(
+        "album_artist_id", "title_key", "pk"
+    )
+    found: dict[tuple, int] = {}
+    for artist_id, title_key, pk in rows.order_by("pk"):
+        found.setdefault((key_by_artist.get(artist_id, ""), title_key), pk)
+    return found
+
+
+def new_row(model: type[models.Model], **values: Any) -> dict[str, Any]:
+    """A row for `insert_rows`: every column's model default, overridden by `values`."""
+    row = {
+        field.attname: field.get_default()
+        for field in model._meta.concrete_fields
+        if not field.primary_key
+    }
+    row.update(values)
+    return row

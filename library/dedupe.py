@@ -27,13 +27,21 @@ logger = logging.getLogger("hdm.dedupe")
 Action = Literal["new", "skip", "upgrade"]
 
 
+CANDIDATE_LIMIT = 50  # rows one lookup fetches; a full page means "there may be more"
+
+
 @dataclass(frozen=True)
 class DedupeDecision:
-    """What to do with a new file: keep it (`new`), drop it (`skip`) or replace `existing`."""
+    """What to do with a new file: keep it (`new`), drop it (`skip`) or replace `existing`.
+
+    `candidates` are the Track rows the lookup fetched (every track sharing the Spotify id,
+    ISRC or name keys), so the catalog can find the row to link without querying again.
+    """
 
     action: Action
     existing: LibraryFile | None = None
     reason: str = ""  # same_file | same_recording_not_better | better_quality
+    candidates: tuple[Track, ...] | None = None  # None: not looked up
 
 
 def _tolerance_ms() -> float:
@@ -41,7 +49,12 @@ def _tolerance_ms() -> float:
 
 
 def _name_keys(meta: TrackMeta) -> tuple[str, str, str]:
-    return normalise_text(meta.artist), normalise_text(meta.title), normalise_text(meta.album)
+    # Cut as the stored keys are (catalog.track_fields), so a very long name still matches.
+    return (
+        normalise_text(meta.artist)[:512],
+        normalise_text(meta.title)[:512],
+        normalise_text(meta.album)[:512],
+    )
 
 
 def _same_name(track: Track, meta: TrackMeta) -> bool:
@@ -60,12 +73,8 @@ def _same_name(track: Track, meta: TrackMeta) -> bool:
     )
 
 
-def find_same_recording(meta: TrackMeta) -> list[Track]:
-    """Tracks that are the same recording as `meta`, strongest identifier first.
-
-    One query fetches every candidate (by Spotify id, ISRC or name keys); the priority is
-    applied here, so an ISRC match never hides behind a name match and vice versa.
-    """
+def recording_candidates(meta: TrackMeta) -> list[Track]:
+    """Every track sharing `meta`'s Spotify id, ISRC or name keys (one query, by id, capped)."""
     artist_key, title_key, _ = _name_keys(meta)
     conditions = Q(artist_key=artist_key, title_key=title_key) if artist_key and title_key else Q()
     if meta.spotify_track_id:
@@ -74,7 +83,17 @@ def find_same_recording(meta: TrackMeta) -> list[Track]:
         conditions |= Q(isrc=meta.isrc.upper())
     if not conditions:
         return []
-    candidates = list(Track.objects.filter(conditions).order_by("pk")[:50])
+    return list(Track.objects.filter(conditions).order_by("pk")[:CANDIDATE_LIMIT])
+
+
+def find_same_recording(meta: TrackMeta, candidates: list[Track] | None = None) -> list[Track]:
+    """Tracks that are the same recording as `meta`, strongest identifier first.
+
+    One query fetches every candidate (by Spotify id, ISRC or name keys); the priority is
+    applied here, so an ISRC match never hides behind a name match and vice versa.
+    """
+    if candidates is None:
+        candidates = recording_candidates(meta)
     tests = (
         lambda t: bool(meta.spotify_track_id) and t.spotify_id == meta.spotify_track_id,
         lambda t: bool(meta.isrc) and t.isrc == meta.isrc.upper(),
@@ -87,9 +106,11 @@ def find_same_recording(meta: TrackMeta) -> list[Track]:
     return []
 
 
-def find_recording_files(meta: TrackMeta) -> list[LibraryFile]:
+def find_recording_files(
+    meta: TrackMeta, candidates: list[Track] | None = None
+) -> list[LibraryFile]:
     """Present library files of the same recording as `meta`."""
-    tracks = find_same_recording(meta)
+    tracks = find_same_recording(meta, candidates)
     if not tracks:
         return []
     return list(
@@ -140,9 +161,11 @@ def decide_promotion(
     ).first()
     if same_bytes is not None:
         return DedupeDecision("skip", same_bytes, "same_file")
-    existing = best_file(find_recording_files(meta), profile=profile)
+    candidates = recording_candidates(meta)
+    existing = best_file(find_recording_files(meta, candidates), profile=profile)
+    found = tuple(candidates)
     if existing is None:
-        return DedupeDecision("new")
+        return DedupeDecision("new", candidates=found)
     if quality.is_better(info, existing, profile=profile):
-        return DedupeDecision("upgrade", existing, "better_quality")
-    return DedupeDecision("skip", existing, "same_recording_not_better")
+        return DedupeDecision("upgrade", existing, "better_quality", candidates=found)
+    return DedupeDecision("skip", existing, "same_recording_not_better", candidates=found)

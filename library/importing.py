@@ -75,7 +75,7 @@ def import_file(path: Path, *, actor: str) -> IngestResult:
     """Identify one file from its tags and ingest it like a download."""
     source = {"import": str(path.relative_to(import_dir())), "size": path.stat().st_size}
     try:
-        meta = read_audio(path).meta
+        meta = read_audio(path, light=True).meta  # only its tags are needed here
     except UnreadableAudio as exc:
         return quarantine_source(
             path, reason="unreadable", detail=exc.reason, actor=actor, source=source

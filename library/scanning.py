@@ -62,7 +62,7 @@ class ScanError(Exception):
 class _Seen:
     """One audio file found by the walk."""
 
-    path: Path
+    path: str  # as the walk found it; a Path is built once, by read_audio
     rel: str
     size: int
     mtime_ns: int
@@ -295,12 +295,12 @@ def _claim(run: ScanRun | None, root: Path) -> ScanRun | None:
 
 def _stat(path: str | Path, music: str) -> _Seen:
     stat = os.stat(path)
-    return _Seen(Path(path), _relative(path, music), stat.st_size, stat.st_mtime_ns, stat)
+    return _Seen(str(path), _relative(path, music), stat.st_size, stat.st_mtime_ns, stat)
 
 
 def _read(seen: _Seen, run: ScanRun, batch: _Batch) -> AudioInfo | None:
     try:
-        return read_audio(seen.path)
+        return read_audio(seen.path, light=True)  # the scan stores no lyrics or cover flag
     except UnreadableAudio as exc:
         batch.unreadable.append(
             UnreadableFile(scan_run=run, path=seen.rel, reason=exc.code, detail=str(exc))

@@ -2,13 +2,17 @@
 
 `ingest_file` is a pipeline of small steps over one `IngestContext` (style.md example 6):
 
-    verify -> tag -> hash -> name -> dedupe -> promote (move + rows + audit)
+    verify -> tag -> hash -> name -> promote (dedupe, then rows + audit + move)
 
-Each step may stop the pipeline with a result. Dedupe decides before the final rename, so no
-file lands in MUSIC_DIR only to be removed. The move happens inside the database transaction as
-its last step: if the move fails the rows roll back and the source is still in DOWNLOADS_DIR; if
-the commit fails after the move, the file is moved back. A redelivered ingest whose file was
-already promoted finds the row (or the finished target) and succeeds without a second entry.
+Each step may stop the pipeline with a result. The file is parsed once: verify's parse is the
+one the tagger writes through. Dedupe decides before the final rename, so no file lands in
+MUSIC_DIR only to be removed, and it decides inside the promotion's transaction (on SQLite that
+holds the write lock, so no other ingest slips the same recording in between; its lookup also
+serves the catalog, one query instead of two). The move happens inside the database
+transaction as its last step: if the move fails the rows roll back and the source is still in
+DOWNLOADS_DIR; if the commit fails after the move, the file is moved back. A redelivered ingest
+whose file was already promoted finds the row (or the finished target) and succeeds without a
+second entry.
 """
 
 from __future__ import annotations
@@ -58,7 +62,9 @@ class IngestContext:
     artwork: bytes | None
     lyrics: Lyrics | None
     profile: quality.QualityProfile
+    parsed: tagging.ParsedAudio | None = None  # verify's parse, reused by the tag step
     info: tagging.AudioInfo | None = None
+    tags: dict[str, list[str]] = field(default_factory=dict)  # snapshot after tagging
     content_hash: str = ""
     rel_path: PurePosixPath | None = None
     target: Path | None = None
@@ -106,18 +112,23 @@ def step_find_promoted(ctx: IngestContext) -> None:
 
 def step_verify(ctx: IngestContext) -> None:
     """The file parses as its format, has the wanted duration and size, meets the profile."""
-    ctx.info = verify.verify_file(
+    ctx.parsed = verify.verify_audio(
         ctx.path,
         wanted=ctx.meta,
         expected_size=ctx.expected_size,
         profile=ctx.profile,
         tolerance_s=get_config()["DURATION_TOLERANCE_S"],
     )
+    ctx.info = ctx.parsed.info
 
 
 def step_tag(ctx: IngestContext) -> None:
     """Write the wanted metadata (and artwork, lyrics) while the file is in DOWNLOADS_DIR."""
-    tagging.tag_file(ctx.path, ctx.meta, artwork=ctx.artwork, lyrics=ctx.lyrics)
+    assert ctx.parsed is not None
+    # Verify's parse is reused: the file is read once, and the snapshot stored on the row is
+    # what was just written, not the downloaded file's old tags.
+    written = tagging.tag_parsed(ctx.parsed, ctx.meta, artwork=ctx.artwork, lyrics=ctx.lyrics)
+    ctx.tags = written.tags
     logger.info("hdm.tag.completed", extra=_log_ids(ctx))
 
 
@@ -132,23 +143,17 @@ def step_name(ctx: IngestContext) -> None:
     ctx.target = naming.resolve_inside(music_dir(), ctx.rel_path)
 
 
-def step_dedupe(ctx: IngestContext) -> None:
-    """Same bytes or a not-better copy of an owned recording stops here, before any move."""
-    assert ctx.info is not None
-    ctx.decision = decide_promotion(
-        ctx.meta, ctx.info, content_hash=ctx.content_hash, profile=ctx.profile
-    )
-    if ctx.decision.action == "skip":
-        ctx.result = _skip_duplicate(ctx)
-
-
 def step_promote(ctx: IngestContext) -> None:
-    """Recycle the replaced copy, move the new file into place, write rows and audit events."""
+    """Skip same bytes or a not-better copy of an owned recording before any move; otherwise
+    recycle the replaced copy, move the new file into place, write rows and audit events."""
     try:
         ctx.result = _promote(ctx)
     except IntegrityError:
         # Another ingest of the same file won the race for this path: one entry, not two.
         ctx.result = _skip_concurrent(ctx)
+        return
+    if ctx.decision.action == "skip":
+        ctx.result = _skip_duplicate(ctx)  # outside the transaction: it moves a file
 
 
 STEPS: tuple[Callable[[IngestContext], None], ...] = (
@@ -157,9 +162,14 @@ STEPS: tuple[Callable[[IngestContext], None], ...] = (
     step_tag,
     step_hash,
     step_name,
-    step_dedupe,
     step_promote,
 )
+
+# Steps announced to `ingest_file(on_step=...)` before they run.
+_ANNOUNCED: dict[Callable[[IngestContext], None], str] = {
+    step_tag: "tagging",
+    step_promote: "moving",
+}
 
 # Errors a step raises for a bad file (as opposed to a bug or a full disk, which propagate so
 # the job retries): each sends the file to quarantine with its code.
@@ -182,12 +192,14 @@ def ingest_file(
     artwork: bytes | None = None,
     lyrics: Lyrics | None = None,
     profile: quality.QualityProfile | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """Verify, tag, name, deduplicate and atomically promote one file into MUSIC_DIR.
 
     `source` describes where the file came from (`username`, `filename`, `size`, `job_id` for
     downloads, `{"import": path}` for manual imports). Idempotent: calling it again after a
-    crash or a redelivery yields the same single library entry.
+    crash or a redelivery yields the same single library entry. `on_step` is told when the
+    "tagging" and "moving" steps begin (the HDM records them in the job's timeline).
     """
     ctx = IngestContext(
         path=Path(path),
@@ -201,6 +213,8 @@ def ingest_file(
     )
     try:
         for step in STEPS:
+            if on_step is not None and step in _ANNOUNCED:
+                on_step(_ANNOUNCED[step])
             step(ctx)
             if ctx.result is not None:
                 return ctx.result
@@ -213,13 +227,19 @@ def ingest_file(
 # --- Promotion ------------------------------------------------------------------------------
 
 
-def _promote(ctx: IngestContext) -> IngestResult:
+def _promote(ctx: IngestContext) -> IngestResult | None:
+    """Decide and promote in one transaction; None when the decision is to skip."""
     assert ctx.target is not None and ctx.info is not None
-    old = ctx.decision.existing if ctx.decision.action == "upgrade" else None
     moves: list[tuple[Path, Path]] = []  # (from, to) done so far, undone in reverse on failure
     try:
         with transaction.atomic():
-            track = catalog.upsert_track(ctx.meta)
+            ctx.decision = decide_promotion(
+                ctx.meta, ctx.info, content_hash=ctx.content_hash, profile=ctx.profile
+            )
+            if ctx.decision.action == "skip":
+                return None
+            old = ctx.decision.existing if ctx.decision.action == "upgrade" else None
+            track = catalog.upsert_track(ctx.meta, candidates=ctx.decision.candidates)
             if old is not None:
                 _retire(old, by_path=str(ctx.rel_path), actor=ctx.actor)
             row = LibraryFile.objects.create(
@@ -227,7 +247,7 @@ def _promote(ctx: IngestContext) -> IngestResult:
                 path=str(ctx.rel_path),
                 source=ctx.source,
                 content_hash=ctx.content_hash,
-                **catalog.file_fields(ctx.info, ctx.path, tags=ctx.info.tags),
+                **catalog.file_fields(ctx.info, ctx.path, tags=ctx.tags),
             )
             _record_ingest(ctx, row, old)
             # The moves are the last statements of the transaction: a failed move rolls the

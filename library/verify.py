@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from library.quality import QualityProfile, meets_profile
-from library.tagging import AudioInfo, UnreadableAudio, read_audio
+from library.tagging import AudioInfo, ParsedAudio, UnreadableAudio, parse_audio
 from providers.types import TrackMeta
 
 logger = logging.getLogger("hdm.verify")
@@ -39,6 +39,20 @@ def verify_file(
     its extension claims; its duration is within `tolerance_s` of the wanted one (when both are
     known); it meets the quality profile.
     """
+    return verify_audio(
+        path, wanted=wanted, expected_size=expected_size, profile=profile, tolerance_s=tolerance_s
+    ).info
+
+
+def verify_audio(
+    path: str | Path,
+    *,
+    wanted: TrackMeta | None,
+    expected_size: int | None,
+    profile: QualityProfile,
+    tolerance_s: float,
+) -> ParsedAudio:
+    """`verify_file`, keeping mutagen's parse so ingest can tag the file without re-reading it."""
     path = Path(path)
     if not path.is_file():
         raise VerificationFailed("missing", f"{path.name} does not exist")
@@ -47,24 +61,24 @@ def verify_file(
         raise VerificationFailed(
             "size_mismatch", f"{size} bytes on disk, source said {expected_size}"
         )
-    info = _read(path)
-    _check_duration(info, wanted, tolerance_s)
-    check = meets_profile(info, profile=profile)
+    parsed = _read(path)
+    _check_duration(parsed.info, wanted, tolerance_s)
+    check = meets_profile(parsed.info, profile=profile)
     if not check:
         raise VerificationFailed("below_profile", check.reason)
-    logger.debug("hdm.verify.passed", extra={"path": str(path), "format": info.format})
-    return info
+    logger.debug("hdm.verify.passed", extra={"path": str(path), "format": parsed.info.format})
+    return parsed
 
 
-def _read(path: Path) -> AudioInfo:
+def _read(path: Path) -> ParsedAudio:
     try:
-        info = read_audio(path)
+        parsed = parse_audio(path)
     except UnreadableAudio as exc:
         code = {"wrong_format": "wrong_format", "missing": "missing"}.get(exc.code, "unreadable")
         raise VerificationFailed(code, exc.reason) from None
-    if info.duration_s <= 0:
+    if parsed.info.duration_s <= 0:
         raise VerificationFailed("unreadable", f"{path.name} holds no audio")
-    return info
+    return parsed
 
 
 def _check_duration(info: AudioInfo, wanted: TrackMeta | None, tolerance_s: float) -> None:

@@ -69,7 +69,9 @@ DRILL_ENV = {
     "HDM_BACKOFF_MAX_S": "20",
     "HDM_SEARCH_LOGGED_OUT_PAUSE_S": "5",
     "HDM_SEARCH_BUDGET": "1000",
-    "HDM_MAX_SEARCHES": "2",
+    # Jobs that find their stage full wait for the next sweep (once a minute): enough search
+    # slots keep the drill inside its time box.
+    "HDM_MAX_SEARCHES": "8",
     "HDM_MAX_DOWNLOADS": "6",
     # A SIGKILLed idle worker can leave django-q2's task queue locked (its issue #23): the
     # heartbeat watchdog restarts such a cluster; make it notice within the drill.
@@ -82,7 +84,7 @@ PASSWORD = "drill-operator-password-42"
 KILL_INTERVAL_S = 2.5
 CHAOS_MAX_S = 300.0
 BUSY_SEARCH_S = 2.0
-IDLE_KILL_ROUNDS = (6, 40)
+IDLE_KILL_ROUNDS = (6, 18)
 DRAIN_TIMEOUT_S = 420.0
 TERMINAL = ("done", "dead", "cancelled")
 
@@ -101,6 +103,7 @@ class Record:
     submitted: dict[int, int] = field(default_factory=dict)  # track -> job id
     duplicates: dict[str, int] = field(default_factory=dict)  # answer status -> count
     watchdog_restarts: int = 0
+    unavailable: int | None = None  # the job for a track the fake slskd does not offer
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, path: str, status: int) -> None:
@@ -129,6 +132,10 @@ def submit_tracks(stack: Stack, record: Record, tracks: int, stop: threading.Eve
     """Each track once (retried under its Idempotency-Key when the request fails), with
     duplicate submissions of earlier tracks in between."""
     rng = random.Random(7)
+    # A track nobody shares: it must end in the dead-letter queue with a reason.
+    status, body = tracked_api(stack, record, "POST", "/api/v1/downloads", catalogue_track(9999))
+    if status == 201:
+        record.unavailable = int(body["job"]["id"])
     for i in range(tracks):
         while not stop.is_set():
             headers = {"Idempotency-Key": f"drill-track-{i}"}
@@ -344,6 +351,17 @@ def check_jobs(db: Path) -> tuple[list[str], dict[str, int]]:
     return problems, states
 
 
+def check_unavailable(db: Path, job_id: int | None) -> list[str]:
+    if job_id is None:
+        return ["the unavailable track could not be submitted"]
+    (state, reason), *_ = query(
+        db, f"SELECT state, dead_reason FROM downloads_job WHERE id = {job_id}"
+    )
+    if state != "dead" or not reason:
+        return [f"job {job_id} for a track nobody shares ended {state} {reason!r}, not dead"]
+    return []
+
+
 def check_files(root: Path, db: Path, music: Path, downloads: Path) -> tuple[list[str], int]:
     import hashlib
 
@@ -402,11 +420,15 @@ def run(root: Path, *, tracks: int, kills: int) -> int:
         submitter.start()
         reader.start()
         db = stack.config_dir / "harmony.db"
+        drained = True
         try:
             chaos(stack, record, kills=kills, load_done=load_done)
             say(f"chaos over after {time.monotonic() - began:.0f} s; draining")
             wait_for(lambda: unfinished(db) == 0, timeout=DRAIN_TIMEOUT_S,
                      what="every job to finish", interval=2.0)  # fmt: skip
+        except StackError as exc:
+            drained = False
+            say(f"drain: {exc}")
         finally:
             stop.set()
             submitter.join()
@@ -415,6 +437,9 @@ def run(root: Path, *, tracks: int, kills: int) -> int:
         job_problems, states = check_jobs(db)
         file_problems, files = check_files(root, db, stack.music_dir, stack.downloads_dir)
     problems = job_problems + file_problems + record.bad_answers()
+    problems += check_unavailable(db, record.unavailable)
+    if not drained:
+        problems.append(f"jobs still unfinished {DRAIN_TIMEOUT_S:.0f} s after the chaos")
     if len(record.kills) < kills:
         problems.append(f"only {len(record.kills)} of {kills} kills happened in {CHAOS_MAX_S} s")
     record.watchdog_restarts = stack.tail(lines=100_000).count("hdm.serve.cluster_restart")
@@ -430,7 +455,8 @@ def print_figures(record: Record, states: dict, files: int, problems: list[str],
     say(f"jobs: {sum(states.values())} ({by_state})")
     say(f"tracks submitted: {len(record.submitted)}; duplicate submissions: {record.duplicates}")
     say(f"kills survived: {len(record.kills)} "
-        f"({sum('worker' in k for k in record.kills)} cluster workers, "
+        f"({sum('busy' in k for k in record.kills)} workers mid-task, "
+        f"{sum('idle' in k for k in record.kills)} idle workers, "
         f"{sum('all of' in k for k in record.kills)} whole-Harmony crash)")  # fmt: skip
     say(f"slskd faults: {len(record.faults)} ({'; '.join(record.faults)})")
     say(f"cluster restarts by harmony_serve's watchdog: {record.watchdog_restarts}")
@@ -443,7 +469,7 @@ def print_figures(record: Record, states: dict, files: int, problems: list[str],
 def main() -> int:
     parser = argparse.ArgumentParser(description="Harmony's reliability drill.")
     parser.add_argument("--tracks", type=int, default=30)
-    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--kills", type=int, default=24)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="harmony-drill-"))

@@ -59,7 +59,7 @@ def _prepare(page, action: str) -> None:
     if action == "open-job":
         page.click("#history >> text=Starálfur")
     elif action == "open-album":
-        page.click("#library-results >> text=Homogenic")
+        page.click("#library-results a[href*='/albums/']")
     page.wait_for_load_state("networkidle")
 
 

@@ -22,6 +22,7 @@ from downloads.models import (
 from harmony_site.api.serializers import (
     MAX_NAME_LENGTH,
     MAX_TEXT_LENGTH,
+    FastReadMixin,
     bounded_list,
     id_field,
 )
@@ -57,7 +58,7 @@ class CandidateOut(serializers.ModelSerializer):
         ]
 
 
-class JobOut(serializers.ModelSerializer):
+class JobOut(FastReadMixin, serializers.ModelSerializer):
     """A job in a list: no timeline, no candidates (constant queries per page)."""
 
     progress = serializers.SerializerMethodField()

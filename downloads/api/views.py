@@ -22,7 +22,8 @@ from rest_framework.views import APIView
 from accounts.auth import IsAdmin, IsOperator, actor_for
 from downloads import dlq, selectors, services, submissions, watchlists
 from downloads.api import serializers as s
-from downloads.models import Candidate, Job, JobScope, Watchlist
+from downloads.models import Candidate, Job, JobScope, JobState, Watchlist
+from downloads.wanted import meta_label
 from harmony_site.api.exceptions import ApiError
 from harmony_site.api.idempotency import idempotent
 from harmony_site.api.pagination import HarmonyPagination
@@ -42,8 +43,9 @@ def _paged(view: APIView, request: Request, queryset: Any, out: type) -> Respons
     return paginator.get_paginated_response(out(page, many=True).data)
 
 
-def _conflict(exc: Exception, *, code: str = "job_action_not_allowed") -> ApiError:
-    return ApiError(str(exc), code=code, status=409)
+def _conflict(message: object) -> ApiError:
+    """409 for an operator action that does not apply to the job as it is now."""
+    return ApiError(str(message), code="job_action_not_allowed", status=409)
 
 
 def _job_body(job: Job) -> dict[str, Any]:
@@ -51,6 +53,14 @@ def _job_body(job: Job) -> dict[str, Any]:
 
 
 # --- Jobs ---------------------------------------------------------------------------------------
+
+# Only the columns JobOut reads: the queue order sorts every matching row, and carrying the wide
+# ones (wanted, queries, error details) through that sort is most of what a page costs.
+_JOB_LIST_COLUMNS = [
+    *(name for name in s.JobOut.Meta.fields if name != "progress"),
+    "bytes_transferred",
+    "bytes_total",
+]
 
 
 class DownloadsView(APIView):
@@ -70,7 +80,7 @@ class DownloadsView(APIView):
             text=query.get("q", ""),
             ordering=query.get("ordering", ""),
         )
-        return _paged(self, request, jobs, s.JobOut)
+        return _paged(self, request, jobs.only(*_JOB_LIST_COLUMNS), s.JobOut)
 
     @extend_schema(request=s.SubmitIn, responses={200: s.SubmissionOut, 201: s.SubmissionOut})
     @idempotent
@@ -122,7 +132,7 @@ def _submission_body(submission: submissions.Submission) -> dict[str, Any]:
 
 def _item_body(meta: Any, result: services.SubmitResult) -> dict[str, Any]:
     return {
-        "label": f"{', '.join(meta.artists)} — {meta.title}",
+        "label": meta_label(meta),
         "status": result.status,
         "job_id": result.job.pk if result.job else None,
         "library_file_id": getattr(result.library_file, "pk", None),
@@ -201,12 +211,8 @@ class CancelView(JobActionView):
         job = self.job(job_id)
         changed = services.cancel_job(job, actor=actor_for(request.user))
         job.refresh_from_db()
-        if not changed and job.state != "cancelled":
-            raise ApiError(
-                f"job {job.pk} is {job.state}: only live jobs can be cancelled",
-                code="job_action_not_allowed",
-                status=409,
-            )
+        if not changed and job.state != JobState.CANCELLED:
+            raise _conflict(f"job {job.pk} is {job.state}: only live jobs can be cancelled")
         return self.answer(job, changed=changed)
 
 
@@ -252,7 +258,8 @@ class WrongFileView(APIView):
         from library.models import Track
 
         track = get_object_or_404(Track, pk=track_id)
-        job = Job.objects.filter(track=track, state="done").order_by("-finished_at").first()
+        done = Job.objects.filter(track=track, state=JobState.DONE)
+        job = done.order_by("-finished_at").first()
         if job is None:
             raise ApiError(
                 f"No finished download delivered track {track.pk}; remove the file instead.",
@@ -270,13 +277,15 @@ class WrongFileView(APIView):
 # --- Dead-letter queue --------------------------------------------------------------------------
 
 
-def _dead_filter(data: dict[str, Any], **extra: Any) -> dlq.DeadFilter:
+def _dead_filter(data: dict[str, Any], *, cutoff: Any = None) -> dlq.DeadFilter:
+    """The validated filter fields; `cutoff` (from `older_than`) narrows `dead_before`."""
+    before = [when for when in (cutoff, data.get("dead_before")) if when is not None]
     return dlq.DeadFilter(
         ids=tuple(data.get("ids") or ()),
         reasons=tuple(data.get("reason") or ()),
         kinds=tuple(data.get("kind") or ()),
         dead_after=data.get("dead_after"),
-        dead_before=extra.get("dead_before") or data.get("dead_before"),
+        dead_before=min(before) if before else None,
         search=data.get("q", ""),
     )
 
@@ -298,7 +307,7 @@ class DlqDetailView(APIView):
     @extend_schema(responses=s.JobDetailOut)
     def get(self, request: Request, job_id: int) -> Response:
         job = selectors.job_detail(job_id)
-        if job.state != "dead":
+        if job.state != JobState.DEAD:
             raise ApiError(
                 f"Job {job.pk} is not dead (it is {job.state}).", code="not_found", status=404
             )
@@ -341,7 +350,7 @@ class DlqPurgeView(APIView):
         cutoff = dlq.older_than(data["older_than"]) if data.get("older_than") else None
         try:
             result = dlq.purge_dead(
-                _dead_filter(data, dead_before=cutoff), actor=actor_for(request.user), via="api"
+                _dead_filter(data, cutoff=cutoff), actor=actor_for(request.user), via="api"
             )
         except dlq.DlqRequestError as exc:
             raise ApiError(

@@ -47,10 +47,11 @@ def _is_json(response: HttpResponseBase) -> bool:
     return response.get("Content-Type", "").startswith("application/json")
 
 
-def _as_json_error(response: HttpResponseBase) -> HttpResponseBase:
+def _as_json_error(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
     status = response.status_code
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    replacement = error_response(status, f"{phrase}.")
+    message = f"{phrase}: {request.method} {request.path}" if status in (404, 405) else phrase
+    replacement = error_response(status, f"{message}.", details={"path": request.path})
     # Keep the headers that carry meaning for the client (Allow on 405, Retry-After on 429).
     for header in ("Allow", "Retry-After", "WWW-Authenticate", "Vary"):
         if header in response:
@@ -77,7 +78,7 @@ class ApiErrorMiddleware:
         with timezone.override(UTC):
             response = self.get_response(request)
         if response.status_code >= 400 and not _is_json(response):
-            return _as_json_error(response)
+            return _as_json_error(request, response)
         return response
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponseBase | None:

@@ -89,6 +89,10 @@ class SettingsView(APIView):
         try:
             result = update_settings(changes, actor=actor_for(request.user))
         except SettingsError as exc:
+            if exc.conflict and "harmony.yml" in exc.errors:
+                raise ApiError(
+                    exc.errors["harmony.yml"][0], code="config_file_invalid", status=409
+                ) from exc
             if exc.conflict:
                 raise ApiError(
                     "Set by the environment, which overrides harmony.yml: " + ", ".join(exc.errors),

@@ -16,3 +16,11 @@ def duration(milliseconds: int | float | None) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+@register.filter
+def khz(hertz: int | None) -> str:
+    """44100 → "44.1 kHz", 48000 → "48 kHz"; empty when unknown."""
+    if not hertz:
+        return ""
+    return f"{hertz / 1000:g} kHz"

@@ -5,20 +5,20 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from harmony_site.api.serializers import MAX_TEXT_LENGTH
+from harmony_site.api.serializers import MAX_TEXT_LENGTH, FastReadMixin
 from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track
 from library.quality import QualityProfile, meets_profile, quality_class
 
 # --- small references to related rows ------------------------------------------------------
 
 
-class ArtistRefSerializer(serializers.ModelSerializer):
+class ArtistRefSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = Artist
         fields = ["id", "name"]
 
 
-class AlbumRefSerializer(serializers.ModelSerializer):
+class AlbumRefSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = Album
         fields = ["id", "title"]
@@ -98,7 +98,7 @@ class QualityMixin(serializers.Serializer):
         return data
 
 
-class FileBriefSerializer(QualityMixin, serializers.ModelSerializer):
+class FileBriefSerializer(QualityMixin, FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = LibraryFile
         fields = [
@@ -150,7 +150,7 @@ class FileDetailSerializer(FileSerializer):
         fields = [*FileSerializer.Meta.fields, "tags"]
 
 
-class TrackSerializer(serializers.ModelSerializer):
+class TrackSerializer(FastReadMixin, serializers.ModelSerializer):
     artists = serializers.SerializerMethodField()
     artist = ArtistRefSerializer(read_only=True, allow_null=True)
     album = AlbumRefSerializer(read_only=True, allow_null=True)

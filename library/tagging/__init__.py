@@ -8,15 +8,18 @@ conventions (which frame, atom or comment holds which field) live in `_id3`, `_m
 from __future__ import annotations
 
 from library.tagging.errors import TaggingError, UnreadableAudio
-from library.tagging.reading import AudioInfo, read_audio
-from library.tagging.writing import TagOptions, TagResult, tag_file
+from library.tagging.reading import AudioInfo, ParsedAudio, parse_audio, read_audio
+from library.tagging.writing import TagOptions, TagResult, tag_file, tag_parsed
 
 __all__ = [
     "AudioInfo",
+    "ParsedAudio",
     "TagOptions",
     "TagResult",
     "TaggingError",
     "UnreadableAudio",
+    "parse_audio",
     "read_audio",
     "tag_file",
+    "tag_parsed",
 ]

@@ -88,30 +88,28 @@ def _clean_value(value: object) -> str:
 
 def meta_from_fields(fields: Fields, *, duration_s: float | None) -> TrackMeta:
     """A TrackMeta from what a file's tags say (a file without tags gives an empty title)."""
-
-    def first(name: str) -> str:
-        return next(iter(fields.get(name) or []), "").strip()
-
-    date = first("date")
+    firsts = {name: values[0].strip() for name, values in fields.items() if values}
+    first = firsts.get  # called for every field of every scanned file: kept cheap
+    date = first("date", "")
     return TrackMeta(
-        title=first("title"),
+        title=first("title", ""),
         artists=tuple(a.strip() for a in fields.get("artists", []) if a.strip()),
-        album=first("album"),
-        album_artist=first("albumartist"),
+        album=first("album", ""),
+        album_artist=first("albumartist", ""),
         release_date=date,
         release_date_precision={4: "year", 7: "month", 10: "day"}.get(len(date[:10]), ""),
-        track_number=parse_number(first("tracknumber")),
-        track_total=parse_number(first("tracktotal")),
-        disc_number=parse_number(first("discnumber")),
-        disc_total=parse_number(first("disctotal")),
+        track_number=parse_number(first("tracknumber", "")),
+        track_total=parse_number(first("tracktotal", "")),
+        disc_number=parse_number(first("discnumber", "")),
+        disc_total=parse_number(first("disctotal", "")),
         duration_ms=None if duration_s is None else round(duration_s * 1000),
-        isrc=first("isrc").upper(),
+        isrc=first("isrc", "").upper(),
         genres=tuple(g.strip() for g in fields.get("genres", []) if g.strip()),
-        spotify_track_id=first("spotify_track_id"),
-        spotify_album_id=first("spotify_album_id"),
-        musicbrainz_recording_id=first("musicbrainz_recording_id"),
-        musicbrainz_album_id=first("musicbrainz_album_id"),
-        musicbrainz_artist_id=first("musicbrainz_artist_id"),
+        spotify_track_id=first("spotify_track_id", ""),
+        spotify_album_id=first("spotify_album_id", ""),
+        musicbrainz_recording_id=first("musicbrainz_recording_id", ""),
+        musicbrainz_album_id=first("musicbrainz_album_id", ""),
+        musicbrainz_artist_id=first("musicbrainz_artist_id", ""),
     )
 
 

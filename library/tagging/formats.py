@@ -69,14 +69,26 @@ def _is_mpeg_layer3(data: bytes) -> bool:
 
 
 def open_audio(path: Path, *, check_extension: bool = True) -> tuple[str, mutagen.FileType]:
-    """(format, parsed mutagen file); raises UnreadableAudio with a code an operator can act on."""
+    """(format, parsed mutagen file); raises UnreadableAudio with a code an operator can act on.
+
+    The file is opened once: the format is sniffed from the same handle mutagen then parses
+    (the library scan opens every file, so a second open per file is measurable).
+    """
     try:
         with path.open("rb") as handle:
-            fmt = sniff_format(handle)
+            fmt = _sniff_checked(path, handle, check_extension=check_extension)
+            handle.seek(0)
+            audio = _parse(path, fmt, handle)
     except FileNotFoundError:
         raise UnreadableAudio(f"{path.name}: file not found", code="missing") from None
     except OSError as exc:
         raise UnreadableAudio(f"{path.name}: cannot be read ({exc.strerror})") from None
+    audio.filename = str(path)  # parsed from a handle: saving writes back to the path
+    return fmt, audio
+
+
+def _sniff_checked(path: Path, handle: BinaryIO, *, check_extension: bool) -> str:
+    fmt = sniff_format(handle)
     if fmt is None:
         raise UnreadableAudio(f"{path.name}: not a supported audio format", code="unsupported")
     suffix = path.suffix.lower()
@@ -85,7 +97,11 @@ def open_audio(path: Path, *, check_extension: bool = True) -> tuple[str, mutage
             f"{path.name}: content is {fmt.upper()} but the extension says {suffix or 'nothing'}",
             code="wrong_format",
         )
+    return fmt
+
+
+def _parse(path: Path, fmt: str, handle: BinaryIO) -> mutagen.FileType:
     try:
-        return fmt, _CLASSES[fmt](path)
+        return _CLASSES[fmt](handle)
     except Exception as exc:  # mutagen raises many types (struct, index, its own) on bad data
         raise UnreadableAudio(f"{path.name}: corrupt {fmt.upper()} ({exc})") from None

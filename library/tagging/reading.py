@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
+import mutagen
 from mutagen.mp3 import BitrateMode
 
 from library.tagging import id3, mp4, vorbis
@@ -55,17 +56,41 @@ class AudioInfo:
         return self.codec in LOSSLESS_CODECS
 
 
-def read_audio(path: str | Path, *, check_extension: bool = True) -> AudioInfo:
-    """Parse `path`; raises UnreadableAudio (code missing|unsupported|corrupt|wrong_format)."""
+class ParsedAudio(NamedTuple):
+    """A parsed file: Harmony's view of it and mutagen's object, so tags can be written without
+    parsing the file a second time (ingest verifies, then tags, the same parse)."""
+
+    info: AudioInfo
+    file: mutagen.FileType
+
+
+def read_audio(path: str | Path, *, check_extension: bool = True, light: bool = False) -> AudioInfo:
+    """Parse `path`; raises UnreadableAudio (code missing|unsupported|corrupt|wrong_format).
+
+    `light` skips what only a tagger needs (lyrics and whether a front cover is embedded; the
+    snapshot still lists them): the library scan stores neither, and on Ogg files finding the
+    cover means decoding every embedded picture.
+    """
+    return parse_audio(path, check_extension=check_extension, light=light).info
+
+
+def parse_audio(
+    path: str | Path, *, check_extension: bool = True, light: bool = False
+) -> ParsedAudio:
+    """`read_audio`, also returning mutagen's parsed object (for `tag_parsed`)."""
     path = Path(path)
     fmt, audio = open_audio(path, check_extension=check_extension)
+    return ParsedAudio(_describe(path, fmt, audio, light=light), audio)
+
+
+def _describe(path: Path, fmt: str, audio: mutagen.FileType, *, light: bool) -> AudioInfo:
     scheme = SCHEMES[fmt]
     info = audio.info
     duration = max(0.0, float(getattr(info, "length", 0.0) or 0.0))
     size = path.stat().st_size
     codec = _codec(fmt, info)
     _refuse_truncated(path, fmt, info, size, duration)
-    plain, synced = scheme.read_lyrics(audio)
+    plain, synced = ("", "") if light else scheme.read_lyrics(audio)
     return AudioInfo(
         path=path,
         format=fmt,
@@ -80,7 +105,7 @@ def read_audio(path: str | Path, *, check_extension: bool = True) -> AudioInfo:
         tags=scheme.snapshot(audio),
         vbr=_vbr(info) if fmt == "mp3" else None,
         vbr_preset=_vbr_preset(info) if fmt == "mp3" else "",
-        has_artwork=scheme.has_picture(audio),
+        has_artwork=False if light else scheme.has_picture(audio),
         lyrics=Lyrics(plain=plain or None, synced=synced or None),
     )
 

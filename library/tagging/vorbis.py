@@ -35,8 +35,16 @@ PICARD_ARTISTS = "ARTISTS"  # Picard's multi-valued artist list, read when prese
 _ALIASES = {"tracktotal": "TOTALTRACKS", "disctotal": "TOTALDISCS"}
 
 
+def _comments(audio: FileType) -> dict[str, list[str]]:
+    """KEY -> values in one pass: mutagen's own lookup scans every comment for each key."""
+    comments: dict[str, list[str]] = {}
+    for key, value in audio.tags or ():
+        comments.setdefault(key.upper(), []).append(value)
+    return comments
+
+
 def read_fields(audio: FileType) -> Fields:
-    tags = audio.tags or {}
+    tags = _comments(audio)
     fields: Fields = {}
     for name, key in KEYS.items():
         values = [v for v in tags.get(key, []) if v.strip()]
@@ -60,10 +68,10 @@ def write_fields(audio: FileType, fields: Fields) -> None:
         audio.add_tags()
     for name, values in fields.items():
         audio.tags[KEYS[name]] = values
-    if "artists" in fields and PICARD_ARTISTS in audio.tags:
-        audio.tags[PICARD_ARTISTS] = fields["artists"]  # a stale list would win when read
         if name in _ALIASES and _ALIASES[name] in audio.tags:
             del audio.tags[_ALIASES[name]]  # one spelling only, so readers never disagree
+    if "artists" in fields and PICARD_ARTISTS in audio.tags:
+        audio.tags[PICARD_ARTISTS] = fields["artists"]  # a stale list would win when read
 
 
 def write_lyrics(audio: FileType, plain: str, synced: str) -> None:
@@ -74,7 +82,7 @@ def write_lyrics(audio: FileType, plain: str, synced: str) -> None:
 
 
 def read_lyrics(audio: FileType) -> tuple[str, str]:
-    tags = audio.tags or {}
+    tags = _comments(audio)
     return (
         next(iter(tags.get(LYRICS_KEY, [])), ""),
         next(iter(tags.get(SYNCED_LYRICS_KEY, [])), ""),
@@ -102,7 +110,7 @@ def write_picture(audio: FileType, picture: Picture) -> None:
 def has_picture(audio: FileType) -> bool:
     if isinstance(audio, FLAC):
         return any(p.type == 3 for p in audio.pictures)
-    return any(_picture_type(v) == 3 for v in (audio.tags or {}).get(PICTURE_KEY, []))
+    return any(_picture_type(v) == 3 for v in _comments(audio).get(PICTURE_KEY, []))
 
 
 def _picture_type(encoded: str) -> int | None:
@@ -120,13 +128,9 @@ def clear(audio: FileType) -> None:
 
 
 def snapshot(audio: FileType) -> dict[str, list[str]]:
-    tags = audio.tags or {}
-    snap: dict[str, list[str]] = {}
-    for key in tags.keys():  # noqa: SIM118 - VComment lists each key once this way
-        values = tags[key]
-        if key.upper() == PICTURE_KEY:
-            values = [f"<picture {len(v)} base64 chars>" for v in values]
-        snap.setdefault(key.upper(), []).extend(values)
+    snap = _comments(audio)
+    if PICTURE_KEY in snap:
+        snap[PICTURE_KEY] = [f"<picture {len(v)} base64 chars>" for v in snap[PICTURE_KEY]]
     if isinstance(audio, FLAC):
         snap["PICTURE"] = [f"<{p.mime} type {p.type} {len(p.data)} bytes>" for p in audio.pictures]
     return snap

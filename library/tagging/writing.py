@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
+from mutagen import FileType
 from PIL import Image, UnidentifiedImageError
 
 from library.tagging import id3
 from library.tagging.errors import TaggingError, UnreadableAudio
 from library.tagging.fields import Picture, fields_from_meta, plain_from_lrc
 from library.tagging.formats import open_audio
-from library.tagging.reading import SCHEMES
+from library.tagging.reading import SCHEMES, ParsedAudio
 from providers.lyrics import Lyrics
 from providers.types import TrackMeta
 
@@ -50,6 +52,7 @@ class TagResult:
     fields: tuple[str, ...]  # Harmony field names written
     artwork: bool
     lyrics: bool
+    tags: dict[str, list[str]] = field(default_factory=dict)  # snapshot after writing
 
 
 def tag_file(
@@ -66,11 +69,43 @@ def tag_file(
     `options.clear_existing`. An unusable image is skipped with a warning, not an error.
     """
     path = Path(path)
-    options = options or TagOptions.from_config()
     try:
         fmt, audio = open_audio(path)
     except UnreadableAudio as exc:
         raise TaggingError(exc.reason, code=exc.code) from None
+    return _write(path, fmt, audio, meta, artwork=artwork, lyrics=lyrics, options=options)
+
+
+def tag_parsed(
+    parsed: ParsedAudio,
+    meta: TrackMeta,
+    *,
+    artwork: bytes | None = None,
+    lyrics: Lyrics | None = None,
+    options: TagOptions | None = None,
+) -> TagResult:
+    """`tag_file` on a file already parsed by `parse_audio` (no second parse).
+
+    The file must not have changed on disk since it was parsed: mutagen writes its in-memory
+    view of the file's layout back.
+    """
+    info = parsed.info
+    return _write(
+        info.path, info.format, parsed.file, meta, artwork=artwork, lyrics=lyrics, options=options
+    )
+
+
+def _write(
+    path: Path,
+    fmt: str,
+    audio: FileType,
+    meta: TrackMeta,
+    *,
+    artwork: bytes | None,
+    lyrics: Lyrics | None,
+    options: TagOptions | None,
+) -> TagResult:
+    options = options or TagOptions.from_config()
     scheme = SCHEMES[fmt]
     picture = prepare_artwork(artwork, max_size=options.artwork_max_size) if artwork else None
     plain, synced = _lyrics_texts(lyrics)
@@ -91,8 +126,22 @@ def tag_file(
         raise TaggingError(f"{path.name}: cannot write {fmt.upper()} tags ({exc})") from None
     logger.debug("hdm.tag.written", extra={"path": str(path), "format": fmt})
     return TagResult(
-        format=fmt, fields=tuple(fields), artwork=picture is not None, lyrics=bool(plain or synced)
+        format=fmt,
+        fields=tuple(fields),
+        artwork=picture is not None,
+        lyrics=bool(plain or synced),
+        tags=_snapshot_written(path, audio, scheme, options),
     )
+
+
+def _snapshot_written(
+    path: Path, audio: FileType, scheme: ModuleType, options: TagOptions
+) -> dict[str, list[str]]:
+    """The tags as a reader now finds them, taken from the object just saved (no second read),
+    except for ID3v2.3: it joins multi-valued frames and splits the date only on disk."""
+    if scheme is id3 and options.id3_version == 3:
+        audio = open_audio(path)[1]
+    return scheme.snapshot(audio)
 
 
 def _lyrics_texts(lyrics: Lyrics | None) -> tuple[str, str]:

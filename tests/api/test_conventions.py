@@ -186,3 +186,33 @@ def test_docs_are_served_locally_under_the_csp(db):
     assert "script-src 'self'" in page["Content-Security-Policy"]
     script = Client().get("/api/docs?script=")
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
+
+
+def test_every_creating_post_accepts_an_idempotency_key(db):
+    schema = Client().get("/api/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    creating = {
+        path: operation
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method == "post" and "201" in operation["responses"]
+    }
+    assert "/api/v1/library/scans" in creating and "/api/v1/keys" in creating
+    missing = [
+        path
+        for path, operation in creating.items()
+        if "Idempotency-Key" not in {p["name"] for p in operation.get("parameters", [])}
+    ]
+    assert not missing, f"POSTs answering 201 without @idempotent: {missing}"
+
+
+def test_every_operation_documents_the_error_shape(db):
+    schema = Client().get("/api/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if not path.startswith("/api/health/")
+        and path != "/api/v1/health"
+        and "401" not in operation["responses"]
+    ]
+    assert not undocumented

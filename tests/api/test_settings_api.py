@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from harmony_site.config import KNOBS, MASK
+from harmony_site.config import KNOBS, MASK, load
 from library.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +78,15 @@ def test_patch_writes_only_the_changed_lines_and_audits(admin_api, settings_yml)
     assert event.actor == "apikey:admin-key"
 
 
+def test_secrets_are_stored_encrypted_and_read_back(admin_api, settings_yml):
+    assert patch(admin_api, {"SLSKD_API_KEY": "new-secret-key"}).status_code == 200
+    stored = yaml.safe_load(settings_yml.read_text())["SLSKD_API_KEY"]
+    assert stored.startswith("enc:") and "new-secret-key" not in settings_yml.read_text()
+    assert load({"CONFIG_DIR": str(settings_yml.parent)})["SLSKD_API_KEY"] == "new-secret-key"
+    # The same value again is no change, although every encryption differs.
+    assert patch(admin_api, {"SLSKD_API_KEY": "new-secret-key"}).json()["changed"] == []
+
+
 def test_patch_validates_values(admin_api, settings_yml):
     before = settings_yml.read_text()
     response = patch(
@@ -127,3 +136,11 @@ def test_pending_value_is_flagged_until_restart(admin_api, settings_yml, monkeyp
     )
     patch(admin_api, {"HDM_WORKERS": 6})
     assert rows(admin_api)["HDM_WORKERS"]["pending_restart"]
+
+
+def test_a_hand_broken_file_is_not_overwritten(admin_api, settings_yml):
+    settings_yml.write_text("HDM_WORKERS: [unclosed\n")
+    response = patch(admin_api, {"HDM_WORKERS": 3})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "config_file_invalid"
+    assert settings_yml.read_text() == "HDM_WORKERS: [unclosed\n"

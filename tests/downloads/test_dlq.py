@@ -120,6 +120,8 @@ def test_cli_lists_dead_jobs_as_a_table_with_filters():
     assert "1 of 1 dead jobs shown" in table
     assert "2 of 2" in _cli("list")
     assert "1 of 1" in _cli("list", "--older-than", "7d")
+    stats = _cli("stats").splitlines()
+    assert stats[-1].split() == ["total", "2"] and "disk_error" in stats[0] + stats[1]
 
 
 def test_cli_requeues_by_ids_and_purge_needs_yes():

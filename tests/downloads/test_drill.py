@@ -3,10 +3,12 @@ job exactly once (slow: a separate `qcluster` process against the fake slskd).""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,8 +46,12 @@ def _offer(fake, cache: Path, tmp: Path, n: int) -> None:
     fake.script_search(WORDS[n], responses=[peer_response("peer", [file])])
 
 
-def _start_cluster(fake, library_dirs) -> subprocess.Popen:
-    env = child_env() | CLUSTER_KNOBS
+def _start_cluster(
+    fake, library_dirs, *, env: dict[str, str] | None = None, prelude: str = ""
+) -> subprocess.Popen:
+    """A real `qcluster` process on the test database; `prelude` runs first in it (and so in
+    every worker it forks)."""
+    env = child_env() | CLUSTER_KNOBS | (env or {})
     env |= {
         "SLSKD_URL": fake.url,
         "SLSKD_API_KEY": fake.api_key,
@@ -55,6 +61,7 @@ def _start_cluster(fake, library_dirs) -> subprocess.Popen:
     }
     code = (
         "import tests.downloads.child\n"
+        f"{prelude}\n"
         "from django.core.management import call_command\n"
         "call_command('qcluster')\n"
     )
@@ -108,3 +115,143 @@ def test_sigkilled_workers_mid_download_still_complete_each_job_once(
     assert killed, "no worker was caught mid-download"
     assert LibraryFile.objects.count() == len(TRACKS)
     assert len(list(library_dirs[1].rglob("*.flac"))) == len(TRACKS)
+
+
+# Runs in the cluster before it forks its workers: the mover's step boundaries
+# (`library.moving._checkpoint`) pause the worker for the drill's SIGKILL — before the link
+# ("synced"), between link and unlink ("placed") and after the directory fsync ("dir_synced"),
+# in turn — until HARMONY_DRILL_KILLS workers have been caught. A marker file names each one.
+PAUSE_MID_MOVE = """
+import os, signal
+from library import moving
+
+_marks, _limit = os.environ["HARMONY_DRILL_DIR"], int(os.environ["HARMONY_DRILL_KILLS"])
+_steps = ("synced", "placed", "dir_synced")
+
+def _pause_for_the_kill(step):
+    caught = len(os.listdir(_marks))
+    if caught < _limit and step == _steps[caught % len(_steps)]:
+        open(os.path.join(_marks, f"{caught:03d}-{step}-{os.getpid()}"), "x").close()
+        while True:
+            signal.pause()  # until the drill's SIGKILL
+
+moving._checkpoint = _pause_for_the_kill
+"""
+MOVE_KILLS = 21
+
+
+def _kill_marked(marks: Path, killed: set[str], stop: threading.Event) -> None:
+    """SIGKILL every worker that left a marker, as soon as it appears."""
+    while not stop.wait(0.02):  # a polling step of the marker folder
+        for mark in sorted(set(os.listdir(marks)) - killed):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(mark.rsplit("-", 1)[1]), signal.SIGKILL)
+            killed.add(mark)
+
+
+MOVE_TRACKS = tuple(range(1, 15))
+
+
+def test_sigkilled_workers_mid_move_leave_every_file_once_and_whole(
+    hdm, settings, library_dirs, fake_slskd, audio_cache, tmp_path
+):
+    """Workers killed at every step of the atomic move, 21 times: each job still ends done
+    exactly once, every file is in MUSIC_DIR once and whole, nothing is left behind."""
+    from library.moving import TEMP_PREFIX
+    from library.tagging import read_audio
+
+    settings.HDM = {**hdm, "HDM_LEASE_S": 2.0}
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    for n in MOVE_TRACKS:
+        _offer(fake_slskd, audio_cache, tmp_path, n)
+    env = {
+        "HDM_LEASE_S": "2",
+        "HDM_MAX_LOST_RUNS": "40",
+        "HDM_MAX_POSTPROCESS": "4",
+        "HARMONY_DRILL_DIR": str(marks),
+        "HARMONY_DRILL_KILLS": str(MOVE_KILLS),
+    }
+    cluster = _start_cluster(fake_slskd, library_dirs, env=env, prelude=PAUSE_MID_MOVE)
+    killed: set[str] = set()
+    stop = threading.Event()
+    # The killer runs apart from the database work below: a paused worker holds the SQLite
+    # write lock (the move is the last step of the ingest transaction) until it is killed.
+    killer = threading.Thread(target=_kill_marked, args=(marks, killed, stop), daemon=True)
+    killer.start()
+    try:
+        ids = [
+            services.submit_wanted(make_meta(n), kind="manual", actor="t").job.pk
+            for n in MOVE_TRACKS
+        ]
+        deadline = time.monotonic() + 75
+        while time.monotonic() < deadline:
+            if not Job.objects.filter(pk__in=ids).exclude(state=JobState.DONE).exists():
+                break
+            recovery.sweep_jobs()  # releases the dead workers' leases, sends due jobs
+            time.sleep(0.1)  # a polling step; the deadline decides
+    finally:
+        stop.set()
+        killer.join(timeout=5)
+        os.killpg(cluster.pid, signal.SIGKILL)
+        cluster.wait(timeout=10)
+    final = list(Job.objects.filter(pk__in=ids))
+    assert {j.state for j in final} == {JobState.DONE}, [
+        (j.pk, j.state, j.lost_runs, j.last_error_code) for j in final
+    ]
+    assert len(killed) >= 20, f"only {len(killed)} workers were caught mid-move"
+    assert {m.split("-")[1] for m in killed} == {"synced", "placed", "dir_synced"}
+    # Exactly once: one `done` per job, one library row per job, one file per row.
+    for job in final:
+        assert job.events.filter(to_state=JobState.DONE).count() == 1
+    assert LibraryFile.objects.count() == len(MOVE_TRACKS)
+    assert len({j.library_file_id for j in final}) == len(MOVE_TRACKS)
+    music = library_dirs[1]
+    files = sorted(p for p in music.rglob("*") if p.is_file())
+    assert len(files) == len(MOVE_TRACKS), files
+    for path in files:
+        assert read_audio(path).duration_s > 1.5  # whole, not half-written
+    assert not list(music.rglob(f"{TEMP_PREFIX}*"))
+    # Nothing lost or left behind in DOWNLOADS_DIR (no source kept, nothing quarantined).
+    assert not list(library_dirs[0].rglob("*.flac"))
+
+
+REDIS_URL = os.environ.get("HARMONY_TEST_REDIS_URL", "")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="HARMONY_TEST_REDIS_URL is not set")
+def test_the_pipeline_runs_on_the_redis_broker(
+    hdm, settings, library_dirs, fake_slskd, audio_cache, tmp_path, monkeypatch
+):
+    """The same code on django-q2's Redis broker (HARMONY_BROKER_URL): tasks travel through
+    Redis, job rows, leases and budgets stay in the database."""
+    import redis
+    from django_q.conf import Conf
+
+    # This process enqueues through Redis too (django-q2 reads its broker settings at import).
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
+    from django_q.models import OrmQ
+
+    queue = redis.from_url(REDIS_URL)
+    key = f"django_q:{Conf.CLUSTER_NAME}:q"
+    queue.delete(key)  # no task of an older run
+    for n in TRACKS:
+        _offer(fake_slskd, audio_cache, tmp_path, n)
+    ids = [services.submit_wanted(make_meta(n), kind="manual", actor="t").job.pk for n in TRACKS]
+    assert queue.llen(key) == len(TRACKS) and not OrmQ.objects.exists()  # sent through Redis
+    cluster = _start_cluster(fake_slskd, library_dirs, env={"HARMONY_BROKER_URL": REDIS_URL})
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if not Job.objects.filter(pk__in=ids).exclude(state=JobState.DONE).exists():
+                break
+            recovery.sweep_jobs()
+            time.sleep(0.1)  # a polling step; the deadline decides
+    finally:
+        os.killpg(cluster.pid, signal.SIGKILL)
+        cluster.wait(timeout=10)
+    final = list(Job.objects.filter(pk__in=ids))
+    assert {j.state for j in final} == {JobState.DONE}, [(j.pk, j.state) for j in final]
+    assert LibraryFile.objects.count() == len(TRACKS)
+    assert not OrmQ.objects.exists()  # nothing went through the ORM queue

@@ -7,10 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from downloads import services
-from downloads.models import Candidate, DeadReason, Job, JobState, PeerStat, SlskdSearch
+from downloads import services, transfers
+from downloads.models import (
+    LIVE_STATES,
+    Candidate,
+    DeadReason,
+    Job,
+    JobState,
+    PeerStat,
+    SlskdSearch,
+)
 from tests.audio import cached_audio
-from tests.downloads.conftest import WORDS, make_meta
+from tests.downloads.conftest import WORDS, make_meta, settle
 from tests.fakes import slskd as fake_slskd_module
 from tests.fakes.slskd_data import peer_file, peer_response
 
@@ -67,9 +75,12 @@ class World:
         return filename
 
 
-def _submit(n: int = 1) -> Job:
+def _submit(n: int = 1, *, run: bool = True) -> Job:
+    """Submit wanted track n and (unless `run` is False) drive it to a final state."""
     result = services.submit_wanted(make_meta(n), kind="manual", actor="test")
     assert result.status == "enqueued"
+    if run:
+        settle(result.job)
     return Job.objects.get(pk=result.job.pk)
 
 
@@ -94,6 +105,14 @@ def test_a_wanted_track_ends_verified_tagged_and_in_the_library(world, library_d
         "ingest_imported",
     ):
         assert step in reasons
+    # Post-processing is recorded step by step: verifying → tagging → moving → done.
+    transitions = [
+        (e.from_state, e.to_state)
+        for e in job.events.exclude(from_state="")
+        if e.from_state != e.to_state
+    ]
+    post = [pair for pair in transitions if pair[0] in ("verifying", "tagging", "moving")]
+    assert post == [("verifying", "tagging"), ("tagging", "moving"), ("moving", "done")]
     # The slskd search was harvested and deleted.
     search = SlskdSearch.objects.get(job=job)
     assert search.state == SlskdSearch.State.DELETED
@@ -148,6 +167,10 @@ def test_a_transfer_queued_remotely_too_long_is_cancelled(world, hdm):
     assert failed.failure_reason == "queued_timeout"
     transfer = world.fake.transfers_for("long_queue", failed.filename)[0]
     assert transfer.cancel_requested
+    from downloads import recovery
+
+    recovery.sweep_jobs()  # removes the record if slskd had not finished cancelling at once
+    assert transfer.removed
 
 
 def test_a_stalled_transfer_is_cancelled(world, hdm, monkeypatch):
@@ -198,8 +221,128 @@ def test_no_candidates_ends_in_the_dead_letter_queue(world):
 def test_slskd_logged_out_pauses_searching(world):
     world.offer("good_peer")
     world.fake.set_logged_in(False)
-    job = _submit(1)
+    job = _submit(1, run=False)
     assert job.state == JobState.SEARCHING
     from downloads.budget import budget_status
 
     assert budget_status()["paused_until"] is not None
+
+
+def test_a_job_rerun_after_a_crash_in_moving_finishes_without_going_back(world, library_dirs):
+    """A redelivered post-processing step never records an earlier step again."""
+    from downloads import pipeline
+
+    world.offer("good_peer")
+    job = _submit(1, run=False)
+    settle_until = [job]
+    # Stop the first run right after "moving" is recorded, as a killed worker would.
+    real = pipeline.enter_step
+
+    def crash_after_moving(claimed, step):
+        real(claimed, step)
+        if step == "moving":
+            raise KeyboardInterrupt("worker killed")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "enter_step", crash_after_moving)
+        with pytest.raises(KeyboardInterrupt):
+            settle(*settle_until)
+    job.refresh_from_db()
+    assert job.state == JobState.MOVING and job.claimed_by
+    Job.objects.filter(pk=job.pk).update(claimed_by="", lease_expires_at=None)  # lease swept
+    services.enqueue_job(job.pk)
+    job = settle(job)[0]
+    assert job.state == JobState.DONE
+    steps = list(
+        job.events.filter(to_state__in=("tagging", "moving")).values_list("to_state", flat=True)
+    )
+    assert steps == ["tagging", "moving"]
+    assert len(list(library_dirs[1].rglob("*.flac"))) == 1
+
+
+def test_with_one_search_slot_a_manual_job_goes_before_an_earlier_backfill_job(
+    world, hdm, monkeypatch
+):
+    """One worker taking tasks first in, first out (as the broker hands them out)."""
+    from collections import deque
+
+    from downloads import recovery, tasks
+
+    hdm["HDM_MAX_SEARCHES"] = 1
+    world.offer("good_peer", 1)
+    world.offer("good_peer", 2)
+    broker: deque[int] = deque()
+    monkeypatch.setattr(services, "_dispatch", broker.append)
+    backfill = services.submit_wanted(make_meta(1), kind="backfill", actor="t").job
+    manual = services.submit_wanted(make_meta(2), kind="manual", actor="t").job
+    assert list(broker) == [backfill.pk, manual.pk]
+    live = Job.objects.filter(state__in=LIVE_STATES)
+    for _ in range(2000):  # a bounded worker loop: each turn runs one task or one dispatch
+        if not live.exists():
+            break
+        if broker:
+            tasks.run_job(broker.popleft())
+        else:
+            recovery.dispatch_due()
+    backfill, manual = Job.objects.get(pk=backfill.pk), Job.objects.get(pk=manual.pk)
+    assert (backfill.state, manual.state) == (JobState.DONE, JobState.DONE)
+    first, second = SlskdSearch.objects.order_by("created_at")[:2]
+    assert (first.job_id, second.job_id) == (manual.pk, backfill.pk)
+
+
+def test_waits_are_not_slept_in_the_worker(world, hdm, monkeypatch):
+    """A poll leaves the job waiting with its time set; nothing sleeps inside a task."""
+    import time as time_module
+
+    hdm["HDM_POLL_INTERVAL_S"] = 60.0
+    world.offer("good_peer")
+
+    def no_sleep(seconds):
+        raise AssertionError(f"a task slept {seconds} s")
+
+    monkeypatch.setattr(time_module, "sleep", no_sleep)
+    job = _submit(1, run=False)
+    assert job.state == JobState.SEARCHING and job.claimed_by == ""
+    assert job.next_attempt_at is not None and job.current_search_id is not None
+
+
+def test_a_cancelled_transfer_is_removed_in_slskd_once_it_has_finished(world, hdm):
+    """slskd cancels asynchronously and removes only finished records: the sweeper's clean-up
+    pass removes the record once it reports Completed."""
+    from downloads import recovery
+    from downloads.clients import slskd_client
+    from downloads.models import TransferCleanup
+
+    filename = world.offer("slow_peer")
+    world.fake.mode = "manual"  # transfers move only when the test says so
+    client = slskd_client()
+    transfer = client.enqueue_download("slow_peer", [(filename, 100)]).enqueued[0]
+    job = _submit(2, run=False)
+    services.cancel_job(job, actor="t")  # a job without a transfer: nothing to clean
+    transfers.cancel_transfer("slow_peer", transfer.id, job_id=job.pk, reason="stalled")
+    pending = TransferCleanup.objects.get()
+    assert (pending.transfer_id, pending.job_id) == (transfer.id, job.pk)
+    assert recovery.sweep_jobs().transfers_removed == []  # cancel requested, not finished yet
+    assert TransferCleanup.objects.get().checks == 1
+    world.fake.advance()  # slskd finishes the cancel: "Completed, Cancelled"
+    assert recovery.sweep_jobs().transfers_removed == [transfer.id]
+    assert not TransferCleanup.objects.exists()
+    assert world.fake.transfers[transfer.id].removed
+    assert not client.find_transfers("slow_peer", filename)
+
+
+def test_a_cleanup_slskd_never_finishes_is_given_up(world, hdm):
+    from downloads import recovery
+    from downloads.clients import slskd_client
+    from downloads.models import TransferCleanup
+
+    hdm["HDM_TRANSFER_CLEANUP_MAX_CHECKS"] = 2
+    filename = world.offer("slow_peer")
+    world.fake.mode = "manual"
+    transfer = slskd_client().enqueue_download("slow_peer", [(filename, 100)]).enqueued[0]
+    transfers.cancel_transfer("slow_peer", transfer.id)
+    recovery.sweep_jobs()
+    assert TransferCleanup.objects.get().checks == 1
+    recovery.sweep_jobs()
+    assert not TransferCleanup.objects.exists()  # abandoned (logged), not retried forever
+    assert not world.fake.transfers[transfer.id].removed

@@ -96,6 +96,21 @@ def test_cluster_counts_as_stalled_once_the_heartbeat_is_old(hdm):
     assert watchdog.cluster_stalled()
 
 
+def test_a_cluster_that_never_beat_is_stalled_when_a_task_waits_too_long(hdm):
+    # The ORM broker enqueues with lock = now: a task waiting past the threshold is a stall
+    # even before the first heartbeat (a worker SIGKILLed in the cluster's first minute).
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_q.models import OrmQ
+
+    hdm["HDM_HEARTBEAT_STALE_S"] = 60.0
+    OrmQ.objects.create(key="harmony", payload="x", lock=timezone.now())
+    assert not watchdog.cluster_stalled()  # queued just now
+    OrmQ.objects.update(lock=timezone.now() - timedelta(seconds=120))
+    assert watchdog.cluster_stalled()
+
+
 class StubSpotify:
     def track(self, track_id):
         return make_meta(1, spotify_track_id=track_id)

@@ -15,6 +15,7 @@ from downloads import services, watchlists
 from downloads.models import Job, JobScope, JobState, Watchlist, WatchlistItem, WatchlistSync
 from downloads.schedules import ensure_schedules
 from downloads.services import _dispatch as REAL_DISPATCH  # before `no_dispatch` replaces it
+from tests.downloads.conftest import settle
 from tests.downloads.ops import api_client, no_dispatch  # noqa: F401  (fixture)
 from tests.factories import LibraryFileFactory
 from tests.fakes.base import Reply
@@ -246,6 +247,30 @@ def test_playlists_dir_may_be_absolute(pro, library_dirs, settings, tmp_path):
     assert (tmp_path / "lists" / "Mixed Bag.m3u8").is_file()
 
 
+def test_a_playlist_in_free_mode_fails_its_sync_with_spotifys_reason(spotify_env):
+    link = f"https://open.spotify.com/playlist/{spotify_env.ids['playlist_mixed']}"
+    watchlist = watchlists.create_watchlist(link, actor="t")  # the name is readable app-only
+    sync = watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
+    assert sync.status == WatchlistSync.Status.FAILED
+    assert "owns or collaborates on" in sync.error
+    assert Watchlist.objects.get(pk=watchlist.pk).consecutive_failures == 1
+
+
+def test_a_failing_m3u8_write_never_fails_the_job(pro, library_dirs, monkeypatch):
+    link = f"https://open.spotify.com/playlist/{pro.ids['playlist_mixed']}"
+    watchlist = watchlists.create_watchlist(link, actor="t")
+    watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
+    item = WatchlistItem.objects.filter(watchlist=watchlist).order_by("position").first()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(watchlists.tempfile, "mkstemp", full_disk)
+    _finish(item.job, "Sigur Rós/Ágætis byrjun (1999)/01 Intro.flac")
+    assert Job.objects.get(pk=item.job_id).state == JobState.DONE
+    assert watchlists.refresh_playlists_for_job(item.job_id) == []
+
+
 # --- API ----------------------------------------------------------------------------------------
 
 
@@ -313,6 +338,7 @@ def test_a_watched_playlist_downloads_in_sync_mode_and_its_m3u8_follows(
     sync = watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
     assert (sync.status, sync.enqueued) == (WatchlistSync.Status.OK, 2), sync.error
     jobs = Job.objects.filter(kind="watchlist")
+    settle(*jobs)  # waits end through the dispatcher, not in a sleeping task
     assert sorted(jobs.values_list("state", flat=True)) == ["done", "done"]
     music = library_dirs[1]
     lines = (music / "playlists" / "Road Trip.m3u8").read_text().splitlines()

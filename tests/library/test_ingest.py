@@ -258,3 +258,13 @@ def test_unknown_file_at_the_target_is_never_overwritten(library_dirs, audio_fil
 
     assert (result.status, result.reason) == ("quarantined", "target_exists")
     assert squatter.read_bytes() == b"someone else's file"
+
+
+def test_the_stored_tag_snapshot_is_what_was_written(library_dirs, audio_file):
+    downloads, _ = library_dirs
+    src = audio_file("flac", directory=downloads, tags={"title": "Old Title", "composer": "Keep"})
+
+    row = ingest_file(src, meta=META, source=SOURCE, actor="job:7").library_file
+
+    assert row.tags["TITLE"] == ["Déjà Vu"] and row.tags["COMPOSER"] == ["Keep"]
+    assert row.tags["ISRC"] == [META.isrc]

@@ -154,3 +154,16 @@ def test_harmony_scan_command_reports_counts(music_files, capsys):
 
     out = capsys.readouterr().out
     assert "3 seen, 3 added" in out
+
+
+def test_files_naming_an_album_but_no_artist_share_one_album(library_dirs, audio_file):
+    _, music = library_dirs
+    for n in (1, 2):
+        tags = {"title": f"Song {n}", "album": "Nobody's Album"}
+        audio_file("flac", name=f"{n:02}.flac", directory=music / "untagged", tags=tags)
+
+    scan_library()
+
+    tracks = list(Track.objects.select_related("album"))
+    assert len(tracks) == 2 and all(t.album is not None for t in tracks)
+    assert len({t.album_id for t in tracks}) == 1 and tracks[0].album.album_artist is None

@@ -19,7 +19,15 @@ from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 from PIL import Image
 
-from library.tagging import TaggingError, TagOptions, UnreadableAudio, read_audio, tag_file
+from library.tagging import (
+    TaggingError,
+    TagOptions,
+    UnreadableAudio,
+    parse_audio,
+    read_audio,
+    tag_file,
+    tag_parsed,
+)
 from providers.lyrics import Lyrics
 from providers.types import TrackMeta
 from tests.audio import EXTENSIONS, cached_audio
@@ -392,3 +400,42 @@ def test_tagging_refreshes_an_existing_picard_artists_list(audio_file):
     tag_file(path, META, options=OPTIONS)
     assert FLAC(path)["ARTISTS"] == ["Alice", "Bob"]
     assert read_audio(path).meta.artists == ("Alice", "Bob")
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+def test_tag_parsed_writes_through_one_parse_and_returns_the_new_snapshot(audio_file, fmt):
+    path = audio_file(fmt, tags={"title": "Old Title"})
+    parsed = parse_audio(path)
+
+    written = tag_parsed(parsed, META, options=OPTIONS)
+
+    reread = read_audio(path)
+    assert reread.meta.title == "Naïve Song" and reread.meta.isrc == "USRC17607839"
+    assert written.tags == reread.tags  # the snapshot is what the file now holds
+
+
+def test_id3v23_snapshot_is_what_a_reader_finds(audio_file):
+    path = audio_file("mp3")
+    options = TagOptions(id3_version=3)
+
+    written = tag_parsed(parse_audio(path), META, options=options)
+
+    assert written.tags == read_audio(path).tags
+    assert written.tags["TPE1"] == ["Alice/Bob"]
+
+
+def test_writing_a_total_drops_its_other_spelling(audio_file):
+    path = audio_file("flac", tags={"totaltracks": "99", "totaldiscs": "9"})
+    tag_file(path, META, options=OPTIONS)
+    tags = FLAC(path)
+    assert (tags["TRACKTOTAL"], tags["DISCTOTAL"]) == (["12"], ["2"])
+    assert "TOTALTRACKS" not in tags and "TOTALDISCS" not in tags
+
+
+def test_light_read_skips_lyrics_and_cover_but_keeps_tags(audio_file):
+    path = audio_file("ogg")
+    tag_file(path, META, artwork=_image(40, 40), lyrics=Lyrics(plain="words"), options=OPTIONS)
+    full, light = read_audio(path), read_audio(path, light=True)
+    assert full.has_artwork and full.lyrics.plain == "words"
+    assert not light.has_artwork and light.lyrics == Lyrics()
+    assert (light.meta, light.tags, light.duration_s) == (full.meta, full.tags, full.duration_s)

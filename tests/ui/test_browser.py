@@ -273,3 +273,16 @@ def test_the_settings_form_shows_a_validation_error(session):
     page.fill("#id_naming-NAMING_TEMPLATE", "{artist}/{title}.{ext}")
     page.locator("#naming-preview", has_text=".flac").wait_for()
     admin.check_clean("settings with errors")
+
+
+def test_the_keyboard_reaches_the_skip_link_and_the_navigation(session):
+    viewer = session("viewer")
+    page = viewer.page
+    viewer.visit("/ui/downloads")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "keyboard focus must be visible"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('nav') !== null")

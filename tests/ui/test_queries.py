@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from downloads.models import Job, JobState
+from downloads.models import Job, JobState, Watchlist, WatchlistSync
 from library.models import Album, Artist, AuditEvent, LibraryFile, Track
 
 TRACKS = 10_000
@@ -67,10 +67,22 @@ def _bulk_jobs() -> None:
     )
 
 
+def _bulk_watchlists() -> None:
+    watchlists = Watchlist.objects.bulk_create(
+        Watchlist(kind="artist", spotify_id=f"artist{n}", name=f"Watched {n}") for n in range(5)
+    )
+    WatchlistSync.objects.bulk_create(
+        WatchlistSync(watchlist=watch, status="ok", found=n)
+        for watch in watchlists
+        for n in range(200)
+    )
+
+
 @pytest.mark.django_db
 def test_pages_use_bounded_queries_on_a_big_library(admin, django_assert_max_num_queries):
     _bulk_library()
     _bulk_jobs()
+    _bulk_watchlists()
     album = Album.objects.order_by("id").first()
     track = Track.objects.order_by("id").first()
     artist = Artist.objects.order_by("id").first()
@@ -87,6 +99,7 @@ def test_pages_use_bounded_queries_on_a_big_library(admin, django_assert_max_num
         f"/ui/library/tracks/{track.pk}": 15,
         f"/ui/jobs/{job.pk}": 15,
         "/ui/operations": 15,
+        "/ui/watchlists": 10,
     }
     for url, limit in pages.items():
         with django_assert_max_num_queries(limit):

@@ -3,6 +3,9 @@ and server-side refusal of actions a role may not take (a hidden button is not t
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
+
 import pytest
 from django.test import Client
 
@@ -464,8 +467,96 @@ def test_back_button_history_restore_gets_the_full_page(viewer):
 
 
 def test_duration_filter_formats_lengths():
-    from harmony_site.templatetags.harmony import duration
+    from harmony_site.templatetags.harmony import duration, khz
 
     assert duration(215_000) == "3:35"
     assert duration(3_725_000) == "1:02:05"
     assert duration(None) == ""
+    assert khz(44100) == "44.1 kHz" and khz(48000) == "48 kHz" and khz(None) == ""
+
+
+@pytest.mark.django_db
+def test_operator_finds_an_artist_and_watches_it(operator, spotify_env):
+    html = operator.get("/ui/watchlists", {"q": "Björk"}).content.decode()
+    assert "Watch Björk" in html
+    artist_id = spotify_env.ids["bjork"]
+    response = operator.post(
+        "/ui/watchlists", {"link": f"spotify:artist:{artist_id}", "release_types": ["album"]}
+    )
+    assert response.status_code == 302
+    watch = Watchlist.objects.get(spotify_id=artist_id)
+    assert watch.name == "Björk" and watch.release_types == ["album"]
+    assert "Björk" in operator.get("/ui/watchlists").content.decode()
+
+
+@pytest.mark.django_db
+def test_operator_searches_spotify_and_picks_a_track(operator, spotify_env, settings):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
+    html = operator.get("/ui/operations", {"q": "Homogenic"}, **HX).content.decode()
+    assert 'id="search-results"' in html and "<html" not in html
+    pick = re.search(r'value="(spotify:track:[^"]+)"', html).group(1)
+    result = operator.post("/ui/operations/submit", {"source": "pick", "pick": [pick]}, **HX)
+    assert "enqueued" in result.content.decode()
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_parent_job_lists_its_tracks(viewer):
+    parent = make_job(JobState.DOWNLOADING, label="The Testers — Test Album", scope="album")
+    make_job(JobState.DONE, label="The Testers — Song Alpha", parent=parent)
+    make_job(JobState.QUEUED, label="The Testers — Song Bravo", parent=parent)
+    html = viewer.get(f"/ui/jobs/{parent.pk}").content.decode()
+    assert 'id="child-jobs"' in html and "Song Alpha" in html and "Song Bravo" in html
+
+
+class _Controls(HTMLParser):
+    """Form controls of a page and the ids its <label for=...> elements name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labelled: set[str] = set()
+        self.controls: list[dict[str, str]] = []
+        self.label_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        values = {key: value or "" for key, value in attrs}
+        if tag == "label":
+            self.label_depth += 1
+            self.labelled.add(values.get("for", ""))
+        elif tag in ("input", "select", "textarea") and values.get("type") != "hidden":
+            self.controls.append({**values, "_wrapped": "1" if self.label_depth else ""})
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self.label_depth -= 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ui/operations",
+        "/ui/downloads",
+        "/ui/watchlists",
+        "/ui/library",
+        "/ui/dlq",
+        "/ui/settings",
+        "/ui/jobs/{job}",
+    ],
+)
+def test_every_form_control_has_a_label(admin, url):
+    job = make_job(JobState.DOWNLOADING)
+    make_candidate(job)
+    make_job(JobState.DEAD, label="Dead", dead_reason="no_candidates")
+    Watchlist.objects.create(kind="artist", spotify_id="abc", name="Watched")
+    parser = _Controls()
+    parser.feed(admin.get(url.format(job=job.pk)).content.decode())
+    assert parser.controls, f"{url}: no form controls found (parser broken?)"
+    unlabelled = [
+        control
+        for control in parser.controls
+        if not control["_wrapped"]
+        and control.get("id", "-") not in parser.labelled
+        and not control.get("aria-label")
+    ]
+    assert not unlabelled, f"{url}: controls without a label: {unlabelled}"
