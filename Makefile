@@ -4,7 +4,8 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
-PYTEST_ARGS ?=
+# Two xdist workers: the suite's multi-process tests use per-worker databases and free ports.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint format bench venv screenshots docs-verify release-check drill
 

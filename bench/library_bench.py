@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scan-files", type=int, default=5000)
     parser.add_argument("--ingest-files", type=int, default=1000)
     parser.add_argument(
-        "--repeat", type=int, default=3, help="alternating runs per side; the best is kept"
+        "--repeat", type=int, default=5, help="alternating runs per side; the best is kept"
     )
     parser.add_argument(
         "--dir",

@@ -8,9 +8,11 @@ retry whose time has come all end here, so they only delay work and never lose i
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db import DatabaseError, close_old_connections
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -80,6 +82,22 @@ def dispatch_due(*, limit: int = SWEEP_BATCH, arm: bool = True) -> list[int]:
     if arm:
         _arm_next_wait(now)
     return sent
+
+
+def run_dispatcher(stop: threading.Event) -> int:
+    """Send due jobs every HDM_POLL_INTERVAL_S until `stop` is set (at least once); returns
+    how many were sent. The loop of `manage.py harmony_dispatcher`: a timer, not a worker."""
+    sent = 0
+    while True:
+        try:
+            sent += len(dispatch_due())
+        except DatabaseError as exc:  # the database restarting: try again next tick
+            logger.warning("hdm.recovery.dispatch_failed", extra={"error": str(exc)})
+        if stop.is_set():
+            return sent
+        close_old_connections()  # a long-lived loop: drop a broken or outdated connection
+        if stop.wait(knob("HDM_POLL_INTERVAL_S")):
+            return sent
 
 
 def _arm_next_wait(now) -> None:

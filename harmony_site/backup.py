@@ -5,8 +5,9 @@ A backup is one timestamped directory holding:
   (one step, so the copy is a single snapshot even while other processes write), checked with
   `PRAGMA integrity_check` and switched to a self-contained rollback journal;
 - `harmony.yml` and the key files `secret_key` and `fernet.key`: without `fernet.key` the
-  provider secrets stored in the database cannot be decrypted, and without `secret_key` every
-  session and signed link is invalid. They are as sensitive as passwords: mode 0600;
+  secrets Harmony stored (Spotify tokens in the database, `enc:` values in harmony.yml) cannot
+  be decrypted, and without `secret_key` every session and signed link is invalid. They are as
+  sensitive as passwords: mode 0600;
 - `manifest.json`: Harmony's version, the time, and each file's size and SHA-256.
 
 PostgreSQL installations back up with `pg_dump`; this module refuses them with that advice.

@@ -43,6 +43,7 @@ logger = logging.getLogger("hdm.serve")
 
 STOP_TIMEOUT_S = 8.0  # inside Docker's default 10 s grace period
 POLL_S = 0.2
+STALE_TEMP_AGE_S = 3600.0
 ClusterWatchdog = Callable[[], bool]
 _WATCHDOGS: list[ClusterWatchdog] = []
 
@@ -73,12 +74,16 @@ def cluster_is_stalled() -> bool:
 
 
 def ensure_data_dirs() -> None:
-    """Create DOWNLOADS_DIR and MUSIC_DIR (and parents) when missing."""
+    """Create DOWNLOADS_DIR and MUSIC_DIR (and parents) when missing; clear stale temporaries."""
+    from library.moving import cleanup_temporaries
+
     for name in ("DOWNLOADS_DIR", "MUSIC_DIR"):
         path = Path(getattr(settings, name))
         if not path.is_dir():
             path.mkdir(parents=True, exist_ok=True)
             logger.info("hdm.serve.dir_created", extra={"knob": name, "path": str(path)})
+        # Leftovers of moves a crash interrupted; an hour spares another host's move in flight.
+        cleanup_temporaries(path, min_age_s=STALE_TEMP_AGE_S)
 
 
 def migrate_under_lock() -> None:
@@ -154,6 +159,10 @@ def cluster_argv() -> list[str]:
     return [sys.executable, str(settings.BASE_DIR / "manage.py"), "qcluster"]
 
 
+def dispatcher_argv() -> list[str]:
+    return [sys.executable, str(settings.BASE_DIR / "manage.py"), "harmony_dispatcher"]
+
+
 def loopback_target(bind: str) -> tuple[str, int] | None:
     """Where this host reaches a gunicorn bind (`0.0.0.0:8080` -> 127.0.0.1:8080)."""
     if bind.startswith(("unix:", "fd://")):
@@ -195,6 +204,8 @@ class Supervisor:
         env = self._child_env()
         self.web = Child("gunicorn", gunicorn_argv(config), env)
         self.cluster = Child("qcluster", cluster_argv(), env)
+        # Ends the HDM's short waits on time; the cluster's scheduler only looks every ~30 s.
+        self.dispatcher = Child("dispatcher", dispatcher_argv(), env)
 
     def _child_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -219,7 +230,7 @@ class Supervisor:
         try:
             return self._run()
         finally:
-            stop_children([self.cluster, self.web])
+            stop_children([self.dispatcher, self.cluster, self.web])
             if self.metrics_dir:
                 shutil.rmtree(self.metrics_dir, ignore_errors=True)
             logger.info("hdm.serve.stopped")
@@ -229,6 +240,7 @@ class Supervisor:
         if not self._wait_until_ready():
             return 0 if self.stop_requested.is_set() else 1
         self.cluster.start()
+        self.dispatcher.start()
         logger.info("hdm.serve.ready", extra={"bind": self.config["HTTP_BIND"]})
         return self._supervise()
 
@@ -256,7 +268,7 @@ class Supervisor:
         interval = self.config["SERVE_WATCHDOG_INTERVAL_S"]
         next_watch = time.monotonic() + interval
         while not self.stop_requested.wait(POLL_S):
-            for child in (self.web, self.cluster):
+            for child in (self.web, self.cluster, self.dispatcher):
                 if not child.running():
                     self._log_death(child)
                     return 1

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import secrets
+import time
 from pathlib import Path
 
 logger = logging.getLogger("hdm.move")
@@ -178,15 +179,24 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def cleanup_temporaries(root: str | Path) -> int:
-    """Remove `.harmony-tmp-*` leftovers of interrupted moves under `root`; returns the count."""
+def cleanup_temporaries(root: str | Path, *, min_age_s: float = 0) -> int:
+    """Remove `.harmony-tmp-*` leftovers of interrupted moves under `root`; returns the count.
+
+    `min_age_s` spares temporaries younger than that: another host sharing the storage may be
+    in the middle of a move while this one starts.
+    """
     removed = 0
+    cutoff = time.time() - min_age_s
     for folder, _dirs, files in os.walk(root):
         for name in files:
-            if name.startswith(TEMP_PREFIX):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(os.path.join(folder, name))
-                    removed += 1
+            if not name.startswith(TEMP_PREFIX):
+                continue
+            path = os.path.join(folder, name)
+            with contextlib.suppress(FileNotFoundError):
+                if min_age_s and os.stat(path).st_mtime > cutoff:
+                    continue
+                os.unlink(path)
+                removed += 1
     if removed:
         logger.info("hdm.move.temporaries_removed", extra={"root": str(root), "count": removed})
     return removed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -182,3 +183,25 @@ def test_mark_wrong_file_blocklists_and_reruns_from_the_next_candidate(hdm):
     from downloads.models import CandidateBlock
 
     assert CandidateBlock.objects.filter(key=chosen.key, reason="wrong_file").exists()
+
+
+def test_the_dispatcher_sends_jobs_whose_wait_is_over_once(
+    hdm, sent, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    due, later = _submit(1), _submit(2)
+    now = timezone.now()
+    Job.objects.filter(pk=due.pk).update(next_attempt_at=now - timedelta(seconds=1))
+    Job.objects.filter(pk=later.pk).update(next_attempt_at=now + timedelta(hours=1))
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("harmony_dispatcher", "--once", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        recovery.dispatch_due()  # a second dispatcher finds nothing left to send
+    assert sent == [due.pk]
+    assert Job.objects.get(pk=due.pk).next_attempt_at is None
+    # The next wait armed the `hdm-dispatch` schedule for its time.
+    from django_q.models import Schedule
+
+    armed = Schedule.objects.get(name=services.DISPATCH_SCHEDULE)
+    assert armed.next_run == Job.objects.get(pk=later.pk).next_attempt_at and armed.repeats == 1

@@ -172,8 +172,9 @@ def test_watchdog_restarts_a_stalled_cluster_and_stop_reaps_it(monkeypatch, sett
     sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
     supervisor.web = serve.Child("gunicorn", sleeper, dict(os.environ))
     supervisor.cluster = serve.Child("qcluster", sleeper, dict(os.environ))
-    supervisor.web.start()
-    supervisor.cluster.start()
+    supervisor.dispatcher = serve.Child("dispatcher", sleeper, dict(os.environ))
+    for child in (supervisor.web, supervisor.cluster, supervisor.dispatcher):
+        child.start()
     first_pid = supervisor.cluster.process.pid
     result: dict = {}
     thread = threading.Thread(target=lambda: result.update(code=supervisor._supervise()))
@@ -187,9 +188,10 @@ def test_watchdog_restarts_a_stalled_cluster_and_stop_reaps_it(monkeypatch, sett
     finally:
         supervisor.stop_requested.set()
         thread.join(timeout=10)
-        serve.stop_children([supervisor.cluster, supervisor.web], timeout=5)
+        serve.stop_children([supervisor.dispatcher, supervisor.cluster, supervisor.web], timeout=5)
     assert result["code"] == 0
     assert not supervisor.cluster.running() and not supervisor.web.running()
+    assert not supervisor.dispatcher.running()
 
 
 def test_watchdog_that_raises_counts_as_not_stalled(monkeypatch):

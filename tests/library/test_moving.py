@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -250,3 +251,14 @@ def test_cleanup_removes_only_temporaries(tmp_path):
     (nested / "01 keep.flac").write_bytes(b"real")
     assert cleanup_temporaries(tmp_path) == 2
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["01 keep.flac"]
+
+
+def test_cleanup_spares_young_temporaries_of_a_move_in_flight(tmp_path):
+    young = tmp_path / f"{moving.TEMP_PREFIX}young"
+    stale = tmp_path / "sub" / f"{moving.TEMP_PREFIX}stale"
+    stale.parent.mkdir()
+    young.write_bytes(b"x")
+    stale.write_bytes(b"x")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    assert moving.cleanup_temporaries(tmp_path, min_age_s=3600) == 1
+    assert young.exists() and not stale.exists()

@@ -342,9 +342,11 @@ def test_track_page_shows_files_and_audit_history(viewer):
 def config_file(tmp_path, monkeypatch):
     """A private harmony.yml for tests that save settings."""
     from harmony_site import configuration
+    from harmony_site.config import fernet_for
 
     path = tmp_path / "harmony.yml"
     path.write_text("SLSKD_URL: ''\n", encoding="utf-8")
+    fernet_for(tmp_path)  # the key exists from start-up on; secrets are encrypted with it
     monkeypatch.setattr(configuration, "settings_file", lambda: path)
     return path
 
@@ -380,7 +382,9 @@ def test_settings_save_and_mask_secrets(admin, config_file, monkeypatch):
     }
     response = admin.post("/ui/settings", data)
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert "sekrit-key-123" in config_file.read_text()
+    stored = config_file.read_text()
+    assert "SLSKD_URL: http://slskd:5030" in stored
+    assert "sekrit-key-123" not in stored and "SLSKD_API_KEY: enc:" in stored
     html = admin.get("/ui/settings").content.decode()
     assert "sekrit-key-123" not in html
 

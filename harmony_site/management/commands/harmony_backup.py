@@ -30,9 +30,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Backup written to {result.directory}: {', '.join(result.files)}")
         if result.keys:
             self.stdout.write(
-                f"WARNING: {', '.join(result.keys)} decrypt the secrets stored in the database "
-                "and sign sessions: keep this backup as private as a password store (files are "
-                "mode 0600)."
+                f"WARNING: {', '.join(result.keys)} decrypt the secrets Harmony stored and sign "
+                "sessions: keep this backup as private as a password store (files are mode "
+                "0600)."
             )
         else:
             self.stdout.write("WARNING: no key files found; stored secrets cannot be restored.")
