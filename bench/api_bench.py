@@ -5,12 +5,14 @@
 
 A temporary CONFIG_DIR holds a fresh SQLite database with `--tracks` library tracks (each with a
 file) and `--jobs` download jobs, bulk-created. gunicorn is started exactly as `harmony_serve`
-starts it (`harmony_site.serve.gunicorn_argv`: WEB_WORKERS sync workers, DEBUG off), and
-`--clients` threads with keep-alive sessions call each endpoint until `--max-requests` answers
-or `--seconds` have passed, whichever comes first. Reported per endpoint: requests/s, p50/p99
-latency (targets: p99 < 100 ms, 0 errors), and the p50 of one client alone (the service time
-without queueing: with sync workers, 16 clients wait behind each other). Results are printed
-as a table and written to `bench/results/api.json`; docs/benchmarks.md explains them.
+starts it (`harmony_site.serve.gunicorn_argv`: WEB_WORKERS workers of WEB_THREADS threads,
+DEBUG off), and `--clients` threads with keep-alive `http.client` connections call each endpoint
+until `--max-requests` answers or `--seconds` have passed, whichever comes first. Reported per
+endpoint: requests/s, p50/p99 latency (targets: p99 < 100 ms, 0 errors), the p50 of one client
+alone (the service time without queueing: 16 clients on 2 workers wait behind each other), and
+the server's CPU time per request (gunicorn's process group, from /proc: the figure that stays
+comparable on a busy shared machine). Results are printed as a table and written to
+`bench/results/api.json`; docs/benchmarks.md explains them.
 """
 
 from __future__ import annotations

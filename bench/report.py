@@ -85,6 +85,16 @@ def rows_api(data: dict[str, Any]) -> Iterator[Row]:
         yield Row("api", f"{endpoint}: p99 ms", _num(result["p99_ms"]), f"< {target:g}",
                   result["p99_ms"] < target)  # fmt: skip
         yield Row("api", f"{endpoint}: errors", _num(result["errors"]), "0", result["errors"] == 0)
+        for key, label in API_EXTRAS.items():
+            if key in result:
+                yield Row("api", f"{endpoint}: {label}", _num(result[key]))
+
+
+# Optional figures newer api_bench runs add (absent in older result files).
+API_EXTRAS = {
+    "single_client_p50_ms": "p50 ms, one client",
+    "server_cpu_ms_per_request": "server CPU ms per request",
+}
 
 
 def rows_generic(name: str, data: Any, prefix: str = "") -> Iterator[Row]:

@@ -75,7 +75,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HTTP_BIND", "str", "0.0.0.0:8080", "host:port the web UI and API listen on.", "Server"),
     Knob("OAUTH_CALLBACK_BIND", "str", "127.0.0.1:8888", "Second bind for the Spotify OAuth callback (http://127.0.0.1:8888/callback); empty disables it.", "Server"),
     Knob("WEB_WORKERS", "int", 2, "Number of gunicorn worker processes.", "Server", minimum=1),
-    Knob("WEB_THREADS", "int", 4, "Threads per gunicorn worker: a slow client or an open keep-alive connection holds one thread, not a whole worker.", "Server", minimum=1),
+    Knob("WEB_THREADS", "int", 2, "Threads per gunicorn worker: a slow client or an idle keep-alive connection holds one thread, not a whole worker; 1 means classic sync workers.", "Server", minimum=1),
     Knob("WEB_TIMEOUT", "int", 60, "Seconds before gunicorn restarts a worker stuck on one request.", "Server", minimum=5),
     Knob("ALLOWED_HOSTS", "list", ["*"], "Host names Harmony answers to (Django ALLOWED_HOSTS).", "Server"),
     Knob("DEBUG", "bool", False, "Django debug mode. Never enable on a server others can reach.", "Server"),

@@ -10,9 +10,6 @@ from harmony_site.logs import logging_config
 # JSON lines like every other Harmony process; request lines come from RequestIdMiddleware.
 logconfig_dict = logging_config(get_config()["LOG_LEVEL"])
 accesslog = None
-# Threaded workers (WEB_THREADS each, on the command line): a slow client holds one thread, not
-# a whole worker, and keep-alive connections are honoured (sync workers close after each answer).
-worker_class = "gthread"
 # The worker heartbeat file belongs in memory: a slow or full disk must not kill workers.
 if Path("/dev/shm").is_dir():
     worker_tmp_dir = "/dev/shm"

@@ -149,7 +149,10 @@ def gunicorn_argv(config: Any) -> list[str]:
     if config["OAUTH_CALLBACK_BIND"]:
         argv += ["--bind", config["OAUTH_CALLBACK_BIND"]]
     argv += ["--workers", str(config["WEB_WORKERS"]), "--timeout", str(config["WEB_TIMEOUT"])]
-    argv += ["--threads", str(config["WEB_THREADS"])]  # gthread workers (gunicorn_conf.py)
+    # Threaded workers: a slow client holds one thread, not a whole worker, and keep-alive is
+    # honoured. More than 2 threads mostly add GIL contention (docs/api.md, "Performance"); 1 = sync.
+    threads = config["WEB_THREADS"]
+    argv += ["--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads)]
     # Workers must finish their requests inside our own stop deadline.
     argv += ["--graceful-timeout", str(int(STOP_TIMEOUT_S) - 2), "--no-control-socket"]
     return argv
