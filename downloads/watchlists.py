@@ -14,10 +14,8 @@ WATCHLIST_COOLDOWN_MINUTES after WATCHLIST_FAILURE_LIMIT failed syncs in a row.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -30,6 +28,7 @@ from django.utils import timezone
 from downloads.models import JobKind, Watchlist, WatchlistItem, WatchlistSync
 from downloads.submissions import submit_group, submit_tracks
 from downloads.wanted import meta_from_dict, meta_to_dict, wanted_key
+from harmony_site.config import write_text_atomically
 from providers.errors import ProviderError
 from providers.spotify.links import InvalidSpotifyLink, parse_spotify_link
 from providers.types import TrackMeta
@@ -359,34 +358,15 @@ def _one_line(text: str) -> str:
 
 
 def write_m3u8(watchlist: Watchlist) -> Path:
-    """Rewrite the playlist file atomically: temp file, fsync, rename, fsync the folder."""
+    """Rewrite the playlist file atomically, so a media server never reads half of it."""
     target = m3u8_path(watchlist)
     target.parent.mkdir(parents=True, exist_ok=True)
     body = "\n".join(m3u8_lines(watchlist, folder=target.parent)) + "\n"
-    handle, temp = tempfile.mkstemp(prefix=".", suffix=".m3u8.tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(body)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-    _fsync_dir(target.parent)
+    write_text_atomically(target, body)
     logger.info(
         "hdm.watchlist.m3u8_written", extra={"watchlist_id": watchlist.pk, "path": str(target)}
     )
     return target
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def refresh_playlists_for_job(job_id: int) -> list[Path]:

@@ -342,7 +342,20 @@ def _locked(config_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename inside `folder` durable (the directory entry itself is flushed)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text`: temp file, fsync, rename, fsync the folder.
+
+    Readers see the old file or the new one, never a half-written one, even after a crash.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -354,6 +367,7 @@ def _atomic_write(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    fsync_dir(path.parent)
 
 
 def read_yml(path: Path) -> dict[str, Any]:
@@ -384,7 +398,7 @@ def ensure_yml(path: Path) -> dict[str, Any]:
     """Create harmony.yml on first boot, append knobs an upgrade added, return its values."""
     with _locked(path.parent):
         if not path.exists():
-            _atomic_write(path, render_yml())
+            write_text_atomically(path, render_yml())
             return read_yml(path)
         data = read_yml(path)
         missing = [k for k in KNOBS if not k.env_only and k.name not in data]
@@ -395,7 +409,7 @@ def ensure_yml(path: Path) -> dict[str, Any]:
                 text += "\n"
             text += f"\n# ===== Added by Harmony {__version__} on {stamp} =====\n"
             text += "\n".join(render_knob(k) for k in missing)
-            _atomic_write(path, text)
+            write_text_atomically(path, text)
             data = read_yml(path)
         return data
 

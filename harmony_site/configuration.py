@@ -27,13 +27,13 @@ from harmony_site.config import (
     Config,
     ConfigError,
     Knob,
-    _atomic_write,
     _locked,
     coerce,
     decrypt_file_value,
     encrypt_for_file,
     get_config,
     load,
+    write_text_atomically,
 )
 
 MAX_CHANGES = len(KNOBS)
@@ -181,7 +181,7 @@ def update_settings(
         new_text = _replace_keys(text, stored)
         if {k: v for k, v in (yaml.safe_load(new_text) or {}).items() if k in stored} != stored:
             raise SettingsError({"settings": ["Could not rewrite harmony.yml safely."]})
-        _atomic_write(path, new_text)
+        write_text_atomically(path, new_text)
     record_event("settings_changed", actor=actor, changed=_audit_details(values, current))
     names = sorted(values)
     return SettingsChange(changed=names, restart_required=names)

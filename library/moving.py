@@ -22,6 +22,8 @@ import secrets
 import time
 from pathlib import Path
 
+from harmony_site.config import fsync_dir
+
 logger = logging.getLogger("hdm.move")
 
 TEMP_PREFIX = ".harmony-tmp-"
@@ -93,7 +95,7 @@ def _move_same_fs(src: Path, dst: Path) -> None:
     _checkpoint("synced")
     _place(src, dst)
     _checkpoint("placed")
-    _fsync_dir(dst.parent)
+    fsync_dir(dst.parent)
     _checkpoint("dir_synced")
     _remove_source(src)
 
@@ -110,7 +112,7 @@ def _move_cross_fs(src: Path, dst: Path) -> None:
     finally:
         tmp.unlink(missing_ok=True)
     _checkpoint("placed")
-    _fsync_dir(dst.parent)
+    fsync_dir(dst.parent)
     _checkpoint("dir_synced")
     _remove_source(src)
 
@@ -148,7 +150,7 @@ def _place(path: Path, dst: Path) -> None:
 def _remove_source(src: Path) -> None:
     _checkpoint("removing_source")
     src.unlink(missing_ok=True)
-    _fsync_dir(src.parent)
+    fsync_dir(src.parent)
 
 
 def _make_dirs(folder: Path) -> None:
@@ -160,19 +162,11 @@ def _make_dirs(folder: Path) -> None:
     for path in reversed(missing):
         with contextlib.suppress(FileExistsError):  # another worker made it first
             path.mkdir()
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
 
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:

@@ -265,7 +265,7 @@ def test_a_failing_m3u8_write_never_fails_the_job(pro, library_dirs, monkeypatch
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(watchlists.tempfile, "mkstemp", full_disk)
+    monkeypatch.setattr(watchlists, "write_text_atomically", full_disk)
     _finish(item.job, "Sigur Rós/Ágætis byrjun (1999)/01 Intro.flac")
     assert Job.objects.get(pk=item.job_id).state == JobState.DONE
     assert watchlists.refresh_playlists_for_job(item.job_id) == []
