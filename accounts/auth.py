@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,14 +84,22 @@ class ApiKeyPrincipal:
         return self.username
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address; behind a trusted proxy, the one the proxy appended last."""
+def client_ip(request: HttpRequest) -> str | None:
+    """The caller's address; behind a trusted proxy, the one the proxy appended last.
+
+    None when there is no valid address (a request built in-process, a garbled header): axes
+    stores it in an IP column, which PostgreSQL refuses to fill with anything else.
+    """
+    candidate = request.META.get("REMOTE_ADDR", "")
     if get_config()["BEHIND_PROXY"]:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:
-            return hops[-1]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+            candidate = hops[-1]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
 
 
 def actor_for(user: Any) -> str:

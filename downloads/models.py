@@ -150,7 +150,13 @@ class Job(models.Model):
                 name="downloads_job_one_live_per_wanted",
             ),
         ]
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="downloads_job_due")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="downloads_job_due"),
+            # The default order of job lists (API, UI): the queue, highest priority first.
+            models.Index(
+                fields=["-priority", "created_at", "id"], name="downloads_job_queue_order"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"job {self.pk} {self.label or self.wanted_key} [{self.state}]"

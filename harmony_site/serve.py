@@ -150,7 +150,7 @@ def gunicorn_argv(config: Any) -> list[str]:
         argv += ["--bind", config["OAUTH_CALLBACK_BIND"]]
     argv += ["--workers", str(config["WEB_WORKERS"]), "--timeout", str(config["WEB_TIMEOUT"])]
     # Threaded workers: a slow client holds one thread, not a whole worker, and keep-alive is
-    # honoured. More than 2 threads mostly add GIL contention (docs/api.md, "Performance"); 1 = sync.
+    # honoured. More than 2 threads mostly add GIL contention (docs/api.md); 1 = sync workers.
     threads = config["WEB_THREADS"]
     argv += ["--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads)]
     # Workers must finish their requests inside our own stop deadline.

@@ -3,16 +3,30 @@ so a page costs the same number of queries whatever the library's size."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track
 
 
-def _present_files() -> Prefetch:
-    present = LibraryFile.objects.filter(state=LibraryFile.State.PRESENT).order_by("path")
+def present_files_prefetch(*, only: Iterable[str] = ()) -> Prefetch:
+    """Prefetch each track's present files into `track.present_files`, by path.
+
+    `state` is compared through LOWER() (the values are lower-case already) so no index on it
+    applies: without planner statistics SQLite would otherwise walk every present file through
+    the (state, path) index instead of looking up the page's track ids.
+    """
+    present = (
+        LibraryFile.objects.alias(state_value=Lower("state"))
+        .filter(state_value=LibraryFile.State.PRESENT)
+        .order_by("path")
+    )
+    if only:
+        present = present.only(*only)
     return Prefetch("files", queryset=present, to_attr="present_files")
 
 
@@ -34,7 +48,7 @@ def track_search(text: str) -> QuerySet[Track]:
     return (
         Track.objects.filter(matches)
         .select_related("album", "artist")
-        .prefetch_related(_present_files())
+        .prefetch_related(present_files_prefetch())
         .order_by("artist_key", "album_key", "disc_number", "track_number", "id")
     )
 
@@ -61,7 +75,7 @@ def album_detail(album_id: int) -> Album:
 def tracks_of(album: Album) -> QuerySet[Track]:
     return (
         Track.objects.filter(album=album)
-        .prefetch_related(_present_files())
+        .prefetch_related(present_files_prefetch())
         .order_by("disc_number", "track_number", "title", "id")
     )
 

@@ -48,7 +48,7 @@ class FastReadMixin:
 
     DRF resolves every field of every row through `Field.get_attribute()` (dotted sources,
     callables, dictionaries, error translation). A page of 50 tracks has about 1,700 fields,
-    and that generality was a third of the time spent serialising it. For a model instance
+    and that generality was almost half of the time spent serialising it. For a model instance
     and a field reading one plain attribute the result is the same as `getattr`, so that is
     what this does; every other field (dotted or `*` source, method and relational fields,
     a missing attribute, a callable value) takes DRF's own path.

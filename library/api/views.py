@@ -11,8 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Prefetch, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, QuerySet
 from django_q.tasks import async_task
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
@@ -36,6 +35,7 @@ from library.api.serializers import (
 )
 from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track
 from library.scanning import ScanError, start_scan
+from library.selectors import present_files_prefetch
 
 _FILE_MODEL_FIELDS = {field.attname for field in LibraryFile._meta.concrete_fields} | {
     field.name for field in LibraryFile._meta.concrete_fields
@@ -67,19 +67,11 @@ _BRIEF_FILE_COLUMNS = [*FileBriefSerializer.Meta.fields, "track_id"]
 
 
 def tracks() -> QuerySet[Track]:
-    # `state` is compared through LOWER() (the values are lower-case already) so no index on
-    # it applies: without planner statistics SQLite would otherwise walk every present file
-    # through the (state, path) index instead of looking up the page's 50 track ids.
-    present = (
-        LibraryFile.objects.alias(state_value=Lower("state"))
-        .filter(state_value=LibraryFile.State.PRESENT)
-        .only(*(name for name in _BRIEF_FILE_COLUMNS if name in _FILE_MODEL_FIELDS))
-        .order_by("path")
-    )
+    columns = [name for name in _BRIEF_FILE_COLUMNS if name in _FILE_MODEL_FIELDS]
     return (
         Track.objects.select_related("artist", "album")
         .only(*_TRACK_COLUMNS)
-        .prefetch_related(Prefetch("files", queryset=present, to_attr="present_files"))
+        .prefetch_related(present_files_prefetch(only=columns))
     )
 
 

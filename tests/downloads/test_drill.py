@@ -110,7 +110,7 @@ def test_sigkilled_workers_mid_download_still_complete_each_job_once(
         cluster.wait(timeout=10)
     final = list(Job.objects.filter(pk__in=[j.pk for j in jobs]))
     assert {j.state for j in final} == {JobState.DONE}, [
-        (j.pk, j.state, j.last_error_code) for j in final
+        (j.pk, j.state, j.last_error_code, j.last_error_detail) for j in final
     ]
     assert killed, "no worker was caught mid-download"
     assert LibraryFile.objects.count() == len(TRACKS)
