@@ -1,7 +1,7 @@
 """`make drill`: the reliability drill. Harmony under mixed load while its cluster workers are
 SIGKILLed and slskd fails, then the invariants.
 
-    .venv/bin/python scripts/drill.py [--tracks 30] [--kills 20] [--keep]
+    .venv/bin/python scripts/drill.py [--tracks 60] [--kills 24] [--keep]
 
 Runs `manage.py harmony_serve` (gunicorn + the django-q2 cluster) with the fake slskd
 (tests/fakes/live.py: real FLACs, auto mode, control routes) and the fake Spotify, all on
@@ -81,7 +81,7 @@ DRILL_ENV = {
     "SLSKD_TIMEOUT": "5",
 }
 PASSWORD = "drill-operator-password-42"
-KILL_INTERVAL_S = 2.5
+KILL_INTERVAL_S = 1.5
 CHAOS_MAX_S = 300.0
 BUSY_SEARCH_S = 2.0
 IDLE_KILL_ROUNDS = (6, 18)
@@ -468,7 +468,7 @@ def print_figures(record: Record, states: dict, files: int, problems: list[str],
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Harmony's reliability drill.")
-    parser.add_argument("--tracks", type=int, default=30)
+    parser.add_argument("--tracks", type=int, default=60)
     parser.add_argument("--kills", type=int, default=24)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
