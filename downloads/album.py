@@ -23,10 +23,9 @@ from django.utils import timezone
 from downloads import peers, queries
 from downloads.album_matching import choose_album_folder
 from downloads.conf import knob
-from downloads.matching import Ranked
-from downloads.models import Candidate, Job, JobScope, JobState, SlskdSearch, file_key
+from downloads.models import Candidate, Job, JobScope, JobState, SlskdSearch
 from downloads.outcomes import Advance, Outcome, Wait
-from downloads.search import blocked_keys, file_attributes, match_config, search_step
+from downloads.search import blocked_keys, match_config, ranked_candidate, search_step
 from downloads.services import enqueue_job
 from downloads.wanted import meta_from_dict, meta_label
 from providers.errors import ProviderError
@@ -116,7 +115,7 @@ def harvest_album(job: Job, search: SlskdSearch, responses: Sequence[PeerRespons
     )
     owner = {id(meta): child for meta, child in zip(metas, children, strict=True)}
     rows = [
-        _folder_candidate(owner[id(meta)], search, ranked, choice.directory or "")
+        ranked_candidate(owner[id(meta)], search, ranked, 1, album_folder=choice.directory or "")
         for meta, ranked in choice.matches
     ]
     with transaction.atomic():
@@ -149,21 +148,6 @@ def harvest_album(job: Job, search: SlskdSearch, responses: Sequence[PeerRespons
             "extras_ignored": len(choice.extras),
             "folders_considered": choice.folders_considered,
         },
-    )
-
-
-def _folder_candidate(child: Job, search: SlskdSearch, ranked: Ranked, folder: str) -> Candidate:
-    return Candidate(
-        job=child,
-        search=search,
-        key=file_key(ranked.username, ranked.filename, ranked.size),
-        username=ranked.username,
-        filename=ranked.filename,
-        size=ranked.size,
-        attributes=file_attributes(ranked.file),
-        score={"score": ranked.score, **ranked.breakdown, "album_folder": folder},
-        rank=1,
-        state=Candidate.State.PENDING,
     )
 
 

@@ -175,7 +175,9 @@ def store_candidates(job: Job, search: SlskdSearch, responses: Sequence[PeerResp
         config=match_config(),
     )
     offset = max(job.candidates.exclude(rank=None).values_list("rank", flat=True), default=0)
-    rows = [_ranked_row(job, search, item, offset + i) for i, item in enumerate(result.ranked, 1)]
+    rows = [
+        ranked_candidate(job, search, item, offset + i) for i, item in enumerate(result.ranked, 1)
+    ]
     rows += [_rejected_row(job, search, item) for item in result.rejected[:MAX_REJECTED_STORED]]
     with transaction.atomic():
         # A file seen in an earlier search keeps its row (and its failed state): a failed
@@ -215,7 +217,10 @@ def file_attributes(peer_file) -> dict:
     }
 
 
-def _ranked_row(job: Job, search: SlskdSearch, item: matching.Ranked, rank: int) -> Candidate:
+def ranked_candidate(
+    job: Job, search: SlskdSearch, item: matching.Ranked, rank: int, **extra_score: object
+) -> Candidate:
+    """An unsaved Candidate row for a ranked file, its score breakdown kept for the UI/API."""
     return Candidate(
         job=job,
         search=search,
@@ -224,7 +229,7 @@ def _ranked_row(job: Job, search: SlskdSearch, item: matching.Ranked, rank: int)
         filename=item.filename,
         size=item.size,
         attributes=file_attributes(item.file),
-        score={"score": item.score, **item.breakdown},
+        score={"score": item.score, **item.breakdown, **extra_score},
         rank=rank,
         state=Candidate.State.PENDING,
     )
