@@ -9,6 +9,7 @@ that redirect back (plain forms) or answer with the refreshed partial (HTMX).
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -612,28 +613,25 @@ def _dlq_criteria(request: HttpRequest) -> dlq.DeadFilter | None:
 @require_POST
 @role_required("operator")
 def dlq_requeue(request: HttpRequest) -> HttpResponse:
-    criteria = _dlq_criteria(request)
-    if criteria is not None:
-        try:
-            result = dlq.requeue_dead(criteria, actor=actor_for(request.user), via="ui")
-        except dlq.DlqRequestError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _dlq_summary("Requeued", result))
-    return redirect("downloads:dlq")
+    return _dlq_action(request, dlq.requeue_dead, verb="Requeued")
 
 
 @require_POST
 @role_required("admin")
 def dlq_purge(request: HttpRequest) -> HttpResponse:
+    return _dlq_action(request, dlq.purge_dead, verb="Purged")
+
+
+def _dlq_action(request: HttpRequest, action: Callable[..., Any], *, verb: str) -> HttpResponse:
+    """Run a bulk DLQ service on the selected entries; the outcome comes back as a message."""
     criteria = _dlq_criteria(request)
     if criteria is not None:
         try:
-            result = dlq.purge_dead(criteria, actor=actor_for(request.user), via="ui")
+            result = action(criteria, actor=actor_for(request.user), via="ui")
         except dlq.DlqRequestError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, _dlq_summary("Purged", result))
+            messages.success(request, _dlq_summary(verb, result))
     return redirect("downloads:dlq")
 
 

@@ -8,7 +8,7 @@ import pytest
 
 # Fake-provider fixtures (real loopback servers): fake_spotify, spotify_env, fake_lrclib,
 # fake_slskd, slskd_client.
-pytest_plugins = ["tests.fakes.spotify", "tests.fakes.lrclib", "tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures"]
 
 _real_connect = socket.socket.connect
 

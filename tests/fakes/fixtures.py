@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from providers.slskd.client import SlskdClient
+from tests.fakes.lrclib import FakeLrclib
 from tests.fakes.slskd import FakeSlskd
+from tests.fakes.spotify import FakeSpotify, fake_knobs, knobs_set
 
 SLSKD_VIEW = "/app/downloads"
 
@@ -45,3 +47,27 @@ def slskd_client(fake_slskd: FakeSlskd) -> Iterator[RecordingSlskdClient]:
     client = RecordingSlskdClient(fake_slskd.url, fake_slskd.api_key, read_timeout=5.0)
     yield client
     client.close()
+
+
+@pytest.fixture
+def fake_spotify() -> Iterator[FakeSpotify]:
+    """A started fake Spotify with the default catalogue (ids in `fake_spotify.ids`)."""
+    with FakeSpotify() as server:
+        yield server
+
+
+@pytest.fixture
+def spotify_env(fake_spotify: FakeSpotify) -> Iterator[FakeSpotify]:
+    """Point Harmony's SPOTIFY_* knobs at `fake_spotify` (mode auto, client id + secret).
+
+    Tests change the mode with `knobs_set(SPOTIFY_MODE="pro")`.
+    """
+    with knobs_set(**fake_knobs(fake_spotify)):
+        yield fake_spotify
+
+
+@pytest.fixture
+def fake_lrclib() -> Iterator[FakeLrclib]:
+    """A started fake LRCLIB with no records (add them with `fake_lrclib.add(...)`)."""
+    with FakeLrclib() as server:
+        yield server

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from tests.fakes.base import FakeServer, Reply, Request
@@ -93,20 +92,6 @@ def _validation(message: str) -> Reply:
 def _not_found() -> Reply:
     body = {"message": "Failed to find specified track", "name": "TrackNotFound", "statusCode": 404}
     return Reply.json(body, 404)
-
-
-try:
-    import pytest
-except ImportError:  # running by hand without the test requirements
-    pytest = None  # type: ignore[assignment]
-
-if pytest is not None:
-
-    @pytest.fixture
-    def fake_lrclib() -> Iterator[FakeLrclib]:
-        """A started fake LRCLIB with no records (add them with `fake_lrclib.add(...)`)."""
-        with FakeLrclib() as server:
-            yield server  # type: ignore[misc]
 
 
 def main() -> None:

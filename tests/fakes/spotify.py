@@ -637,30 +637,6 @@ def _search_matches(query: str, track: dict[str, Any], catalogue: Catalogue) -> 
     return True
 
 
-# -- pytest fixtures (registered in tests/conftest.py) ----------------------------------------
-try:
-    import pytest
-except ImportError:  # running by hand without the test requirements
-    pytest = None  # type: ignore[assignment]
-
-if pytest is not None:
-
-    @pytest.fixture
-    def fake_spotify() -> Iterator[FakeSpotify]:
-        """A started fake Spotify with the default catalogue (ids in `fake_spotify.ids`)."""
-        with FakeSpotify() as server:
-            yield server  # type: ignore[misc]
-
-    @pytest.fixture
-    def spotify_env(fake_spotify: FakeSpotify) -> Iterator[FakeSpotify]:
-        """Point Harmony's SPOTIFY_* knobs at `fake_spotify` (mode auto, client id + secret).
-
-        Tests change the mode with `set_knobs(SPOTIFY_MODE="pro")`.
-        """
-        with knobs_set(**fake_knobs(fake_spotify)):
-            yield fake_spotify
-
-
 def fake_knobs(server: FakeSpotify) -> dict[str, str]:
     """The SPOTIFY_* knob values that point Harmony at `server`."""
     return {
