@@ -165,7 +165,7 @@ REST_FRAMEWORK = {
 }
 
 # django-q2 delivers tasks; Harmony counts attempts itself (see docs/architecture/hdm.md).
-# The HDM's knobs, read through `downloads.conf.knob()` so tests can override them per test.
+# The HDM's knobs, read through `downloads.jobs.conf.knob()` so tests can override them per test.
 HDM = {knob.name: HARMONY[knob.name] for knob in KNOBS if knob.section == "Downloads"}
 # Watchlist knobs (downloads/watchlists.py), overridable per test like HDM.
 WATCHLISTS = {knob.name: HARMONY[knob.name] for knob in KNOBS if knob.section == "Watchlists"}

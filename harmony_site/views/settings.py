@@ -1,44 +1,36 @@
-"""UI panels for the whole installation: Settings (admin) and System (docs/ui/README.md).
+"""The Settings page (admin; docs/ui/README.md): knob groups, slskd test, Spotify login.
 
 Settings are written through `harmony_site.configuration.update_settings`, the service behind
-`PATCH /api/v1/settings`; API keys and users through `accounts.services`; the Spotify login
-through `providers.spotify.oauth`. Every POST here needs the admin role, checked on the server.
+`PATCH /api/v1/settings`; the Spotify login through `providers.spotify.oauth`. The API-key and
+user forms on this page post to `accounts.views`, which re-render it with `render_settings`.
+Every POST here needs the admin role, checked on the server.
 """
 
 from __future__ import annotations
 
-import platform
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
-import django
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services as account_services
 from accounts.auth import actor_for, role_required
+from accounts.forms import ApiKeyForm, RoleForm, UserForm
 from accounts.models import APIKey
-from harmony_site import configuration, health, probes
-from harmony_site.config import KNOBS, ConfigError, get_config, load
+from harmony_site import configuration
+from harmony_site.config import ConfigError, get_config, load
 from harmony_site.forms import (
     GROUPS,
     GROUPS_BY_KEY,
-    ApiKeyForm,
     KnobsForm,
     ManualOAuthForm,
-    RoleForm,
     SettingsGroup,
     SlskdTestForm,
-    UserForm,
 )
 from harmony_site.ui import render_panel
-from harmony_site.version import __version__
 
 # --- Settings ------------------------------------------------------------------------------------
 
@@ -65,7 +57,7 @@ def _group_forms(bound: KnobsForm | None = None) -> list[KnobsForm]:
     ]
 
 
-def _settings_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+def settings_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     from providers.spotify.oauth import oauth_status
 
     context = {
@@ -98,7 +90,7 @@ def _users() -> list[Any]:
     return users
 
 
-def _render_settings(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+def render_settings(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     # Form errors re-render with 200, as Django forms do: browsers log a 4xx page as an error.
     return render(request, "harmony_site/settings.html", context)
 
@@ -108,7 +100,7 @@ def _render_settings(request: HttpRequest, context: dict[str, Any]) -> HttpRespo
 def settings_page(request: HttpRequest) -> HttpResponse:
     """Every settings group; a POST saves the group named by `section`."""
     if request.method == "GET":
-        return _render_settings(request, _settings_context(request))
+        return render_settings(request, settings_context(request))
     group = GROUPS_BY_KEY.get(request.POST.get("section", ""))
     if group is None:
         messages.error(request, "Unknown settings section.")
@@ -135,8 +127,8 @@ def _save_group(request: HttpRequest, group: SettingsGroup) -> HttpResponse:
             )
             messages.success(request, text)
             return redirect(f"{request.path}#{group.key}")
-    context = _settings_context(request, bound=form)
-    return _render_settings(request, context)
+    context = settings_context(request, bound=form)
+    return render_settings(request, context)
 
 
 def _check_extra_rules(form: KnobsForm, changes: dict[str, Any]) -> None:
@@ -258,7 +250,7 @@ def spotify_manual(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Spotify is connected.")
             return redirect("ui:settings")
-    return _render_settings(request, _settings_context(request, manual_form=form))
+    return render_settings(request, settings_context(request, manual_form=form))
 
 
 @require_POST
@@ -269,117 +261,3 @@ def spotify_disconnect(request: HttpRequest) -> HttpResponse:
     oauth_disconnect()
     messages.success(request, "The Spotify account was disconnected.")
     return redirect("ui:settings")
-
-
-@require_POST
-@role_required("admin")
-def key_create(request: HttpRequest) -> HttpResponse:
-    """Create an API key; its value is shown on this one response and never again."""
-    form = ApiKeyForm(request.POST)
-    if form.is_valid():
-        days = form.cleaned_data.get("expires_days")
-        try:
-            key, plaintext = account_services.create_api_key(
-                name=form.cleaned_data["name"],
-                role=form.cleaned_data["role"],
-                expires=timedelta(days=days) if days else None,
-                actor=actor_for(request.user),
-            )
-        except account_services.AccountError as exc:
-            form.add_error("name", str(exc))
-        else:
-            context = _settings_context(request, new_key={"key": key, "plaintext": plaintext})
-            return _render_settings(request, context)
-    return _render_settings(request, _settings_context(request, key_form=form))
-
-
-@require_POST
-@role_required("admin")
-def key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
-    key = get_object_or_404(APIKey, pk=key_id)
-    account_services.revoke_api_key(key=key, actor=actor_for(request.user))
-    messages.success(request, f"API key {key.name} ({key.prefix}…) revoked.")
-    return redirect(reverse("ui:settings") + "#keys")
-
-
-@require_POST
-@role_required("admin")
-def user_create(request: HttpRequest) -> HttpResponse:
-    form = UserForm(request.POST)
-    if form.is_valid():
-        try:
-            account_services.create_user(**form.cleaned_data, actor=actor_for(request.user))
-        except ValidationError as exc:
-            form.add_error("password", exc)
-        except account_services.AccountError as exc:
-            form.add_error("username", str(exc))
-        else:
-            messages.success(request, f"User {form.cleaned_data['username']} created.")
-            return redirect("ui:settings")
-    return _render_settings(request, _settings_context(request, user_form=form))
-
-
-@require_POST
-@role_required("admin")
-def user_update(request: HttpRequest, user_id: int) -> HttpResponse:
-    """Change a user's role, or disable them (`action=disable`); never your own account."""
-    user = get_object_or_404(get_user_model(), pk=user_id)
-    if user.pk == request.user.pk:
-        messages.error(request, "You cannot change or disable your own account here.")
-        return redirect("ui:settings")
-    actor = actor_for(request.user)
-    if request.POST.get("action") == "disable":
-        account_services.disable_user(user=user, actor=actor)
-        messages.success(request, f"User {user.get_username()} disabled.")
-        return redirect("ui:settings")
-    form = RoleForm(request.POST)
-    if form.is_valid():
-        account_services.set_role(user=user, role=form.cleaned_data["role"], actor=actor)
-        messages.success(request, f"{user.get_username()} is now {form.cleaned_data['role']}.")
-    else:
-        messages.error(request, "Pick a role.")
-    return redirect("ui:settings")
-
-
-# --- System --------------------------------------------------------------------------------------
-
-
-def _config_rows() -> list[dict[str, Any]]:
-    config = get_config()
-    return [
-        {
-            "name": knob.name,
-            "section": knob.section,
-            "value": _shown(config.display_value(knob.name)),
-            "source": config.sources.get(knob.name, "default"),
-            "secret": knob.secret,
-        }
-        for knob in KNOBS
-    ]
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-@require_GET
-def system(request: HttpRequest) -> HttpResponse:
-    """Probes with latency, versions, the task cluster, and where each setting comes from."""
-    context = {
-        "reports": probes.run_probes(),
-        "versions": {
-            "Harmony": __version__,
-            "Python": platform.python_version(),
-            "Django": django.get_version(),
-        },
-        "env": health.env_payload(),
-        "status": health.status_payload(),
-        "config_rows": _config_rows(),
-    }
-    return render_panel(
-        request, "harmony_site/system.html", "harmony_site/partials/_probes.html", context
-    )

@@ -16,12 +16,14 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from downloads import budget, clients, matching, peers
-from downloads.conf import knob
+from downloads import clients
+from downloads.jobs.conf import knob
+from downloads.jobs.outcomes import Advance, Dead, Outcome, Wait
+from downloads.jobs.state import update_claimed
+from downloads.matching import ranking
 from downloads.models import Candidate, CandidateBlock, DeadReason, Job, JobState, SlskdSearch
 from downloads.models import file_key as make_file_key
-from downloads.outcomes import Advance, Dead, Outcome, Wait
-from downloads.services import update_claimed
+from downloads.stages import budget, peers
 from downloads.wanted import meta_from_dict
 from providers.errors import ProviderError, ProviderNotFound, ProviderUnavailable
 from providers.slskd.types import PeerResponse
@@ -33,13 +35,13 @@ logger = logging.getLogger("hdm.search")
 MAX_REJECTED_STORED = 500
 
 
-def match_config() -> matching.MatchConfig:
+def match_config() -> ranking.MatchConfig:
     """The matcher's knobs (defaults until the MATCH_* knobs are declared)."""
     from harmony_site.config import KNOBS_BY_NAME
 
     if "MATCH_DURATION_TOLERANCE_S" in KNOBS_BY_NAME:
-        return matching.MatchConfig.from_config()
-    return matching.MatchConfig()
+        return ranking.MatchConfig.from_config()
+    return ranking.MatchConfig()
 
 
 def poll_delay() -> timedelta:
@@ -166,7 +168,7 @@ def store_candidates(job: Job, search: SlskdSearch, responses: Sequence[PeerResp
     from library import quality
 
     wanted = meta_from_dict(job.wanted)
-    result = matching.rank_candidates(
+    result = ranking.rank_candidates(
         wanted,
         list(responses),
         profile=quality.QualityProfile.from_config(),
@@ -218,7 +220,7 @@ def file_attributes(peer_file) -> dict:
 
 
 def ranked_candidate(
-    job: Job, search: SlskdSearch, item: matching.Ranked, rank: int, **extra_score: object
+    job: Job, search: SlskdSearch, item: ranking.Ranked, rank: int, **extra_score: object
 ) -> Candidate:
     """An unsaved Candidate row for a ranked file, its score breakdown kept for the UI/API."""
     return Candidate(
@@ -235,7 +237,7 @@ def ranked_candidate(
     )
 
 
-def _rejected_row(job: Job, search: SlskdSearch, item: matching.Rejected) -> Candidate:
+def _rejected_row(job: Job, search: SlskdSearch, item: ranking.Rejected) -> Candidate:
     return Candidate(
         job=job,
         search=search,

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from downloads.conf import knob
+from downloads.jobs.conf import knob
 from downloads.models import Heartbeat
 
 logger = logging.getLogger("hdm.watchdog")

@@ -15,19 +15,22 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from downloads import clients, peers
-from downloads.conf import knob
+from downloads import clients
+from downloads.jobs.conf import knob
+from downloads.jobs.outcomes import Advance, Dead, Outcome, Retry, Wait
+from downloads.jobs.state import update_claimed
 from downloads.models import (
     Candidate,
+    CandidateBlock,
     DeadReason,
     Job,
     JobState,
     SlskdSearch,
     TransferCleanup,
+    file_key,
 )
-from downloads.outcomes import Advance, Dead, Outcome, Retry, Wait
-from downloads.search import match_config, poll_delay
-from downloads.services import update_claimed
+from downloads.stages import peers
+from downloads.stages.search import match_config, poll_delay
 from providers.errors import ProviderError, ProviderNotFound
 from providers.slskd import paths
 from providers.slskd.client import PeerUnavailable, UnsafeRemotePath, check_remote_path
@@ -106,6 +109,21 @@ def candidates_exhausted(job: Job) -> Outcome:
         return Dead(DeadReason.VERIFICATION_FAILED, "verification_failed")
     detail = ", ".join(sorted(failures))
     return Dead(DeadReason.ALL_CANDIDATES_FAILED, "all_candidates_failed", detail)
+
+
+def block_candidate(candidate: Candidate, *, reason: str, detail: str = "") -> None:
+    """Never download this (user, path, size) again, in any job."""
+    CandidateBlock.objects.get_or_create(
+        key=file_key(candidate.username, candidate.filename, candidate.size),
+        defaults={
+            "username": candidate.username,
+            "filename": candidate.filename,
+            "size": candidate.size,
+            "reason": reason,
+            "detail": detail[:2000],
+            "job_id": candidate.job_id,
+        },
+    )
 
 
 def _fail_candidate(candidate: Candidate, *, reason: str, detail: str = "") -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from downloads.versions import split_title
+from downloads.matching.versions import split_title
 from library.normalise import normalise_text, strip_featuring
 from providers.types import TrackMeta
 

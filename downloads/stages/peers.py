@@ -9,8 +9,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from downloads import matching
-from downloads.conf import knob
+from downloads.jobs.conf import knob
+from downloads.matching import ranking
 from downloads.models import PeerStat
 
 logger = logging.getLogger("hdm.peer")
@@ -54,14 +54,14 @@ def is_peer_excluded(username: str) -> bool:
     return PeerStat.objects.filter(username=username, excluded_until__gt=timezone.now()).exists()
 
 
-def peer_stats_for(usernames: Iterable[str]) -> dict[str, matching.PeerStat]:
+def peer_stats_for(usernames: Iterable[str]) -> dict[str, ranking.PeerStat]:
     """The matcher's view of the given peers (failures count only inside the window)."""
     now = timezone.now()
     window_start = now - timedelta(seconds=knob("HDM_PEER_FAILURE_WINDOW_S"))
-    stats: dict[str, matching.PeerStat] = {}
+    stats: dict[str, ranking.PeerStat] = {}
     for row in PeerStat.objects.filter(username__in=set(usernames)):
         in_window = row.window_started_at is not None and row.window_started_at > window_start
-        stats[row.username] = matching.PeerStat(
+        stats[row.username] = ranking.PeerStat(
             successes=row.successes,
             failures=row.window_failures if in_window else 0,
             excluded=bool(row.excluded_until and row.excluded_until > now),

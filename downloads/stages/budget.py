@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from downloads.conf import knob
+from downloads.jobs.conf import knob
 from downloads.models import SearchBudget
 
 logger = logging.getLogger("hdm.search")

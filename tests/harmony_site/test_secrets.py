@@ -4,8 +4,8 @@ import stat
 
 import pytest
 
-from accounts import crypto
-from accounts.crypto import SecretDecryptError, decrypt_secret, encrypt_secret
+from harmony_site import secrets
+from harmony_site.secrets import SecretDecryptError, decrypt_secret, encrypt_secret
 
 
 @pytest.fixture
@@ -22,9 +22,9 @@ def test_round_trip_does_not_contain_the_plain_text(config_dir):
 
 def test_key_file_is_created_once_with_owner_only_mode(config_dir):
     token = encrypt_secret("x")
-    key_file = config_dir / crypto.FERNET_KEY_FILE
+    key_file = config_dir / secrets.FERNET_KEY_FILE
     first_key = key_file.read_text()
-    crypto._fernet_for.cache_clear()
+    secrets._fernet_for.cache_clear()
     assert decrypt_secret(token) == "x"
     assert key_file.read_text() == first_key
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600

@@ -1,4 +1,4 @@
-"""What a stage function returns; `services.apply_outcome` turns it into one guarded write.
+"""What a stage function returns; `state.apply_outcome` turns it into one guarded write.
 
 Stage functions never write the job's state themselves: they say what should happen and the
 service applies it with the claim check, the timeline event and the next enqueue.

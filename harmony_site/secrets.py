@@ -1,4 +1,5 @@
-"""Encryption of provider secrets at rest (slskd API key, Spotify client secret, OAuth tokens).
+"""Encryption of secrets at rest: the one helper every app may use (provider keys in
+harmony.yml, Spotify client secret, OAuth tokens).
 
 Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`) with one key generated on first use and
 kept in `CONFIG_DIR/fernet.key`, readable by its owner only. Losing that file makes stored
@@ -13,11 +14,22 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
-from harmony_site.config import FERNET_KEY_FILE, fernet_for
+from harmony_site.files import ensure_key_file
+
+FERNET_KEY_FILE = "fernet.key"
+ENCRYPTED_PREFIX = "enc:"
 
 
 class SecretDecryptError(ValueError):
     """A stored secret cannot be decrypted (tampered, or encrypted under another key)."""
+
+
+def fernet_for(config_dir: Path) -> Fernet:
+    """The Fernet cipher for secrets at rest, its key created once in CONFIG_DIR/fernet.key."""
+    key = ensure_key_file(
+        config_dir / FERNET_KEY_FILE, lambda: Fernet.generate_key().decode("ascii")
+    )
+    return Fernet(key.encode("ascii"))
 
 
 @functools.cache
@@ -44,3 +56,17 @@ def decrypt_secret(token: str) -> str:
             f"stored secret cannot be decrypted with {FERNET_KEY_FILE} "
             "(was CONFIG_DIR replaced or the key file changed?)"
         ) from exc
+
+
+def encrypt_for_file(config_dir: Path, text: str) -> str:
+    """A secret as harmony.yml stores it when Harmony writes it: `enc:<Fernet token>`."""
+    return ENCRYPTED_PREFIX + fernet_for(config_dir).encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def decrypt_for_file(config_dir: Path, raw: str) -> str:
+    """The plain text of an `enc:` value from harmony.yml, or raise `SecretDecryptError`."""
+    try:
+        token = raw.removeprefix(ENCRYPTED_PREFIX).encode("ascii")
+        return fernet_for(config_dir).decrypt(token).decode("utf-8")
+    except (InvalidToken, UnicodeError) as exc:
+        raise SecretDecryptError(f"{raw[:12]}…: not a token of {FERNET_KEY_FILE}") from exc

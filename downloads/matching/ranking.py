@@ -17,7 +17,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from downloads.versions import (
+from downloads.matching.versions import (
     DEFAULT_MARKERS,
     MarkerSet,
     build_marker_set,

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from downloads.matching import (
+from downloads.matching.ranking import (
     MatchConfig,
     PeerStat,
     Ranked,

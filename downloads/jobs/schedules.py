@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from downloads.conf import knob
+from downloads.jobs.conf import knob
 
 logger = logging.getLogger("hdm.schedules")
 

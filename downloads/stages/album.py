@@ -3,7 +3,7 @@
 The parent job of an album request (scope `album`) runs two stages of its own before its
 tracks do: `queued` (waits HDM_ALBUM_COLLECT_S so every track of the request is submitted, then
 builds the album queries) and `searching` (one slskd search per album query, harvested by
-`album_matching.choose_album_folder`). The chosen folder's files become each matched track's
+`matching.albums.choose_album_folder`). The chosen folder's files become each matched track's
 first candidate; the tracks then run as usual, going straight to `downloading` when they hold
 such a candidate and searching on their own only for what the folder lacks (or when its file
 fails). Non-audio files in the folder (.nfo, .cue, images) are never downloaded and never gate
@@ -20,13 +20,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from downloads import peers, queries
-from downloads.album_matching import choose_album_folder
-from downloads.conf import knob
+from downloads.jobs.conf import knob
+from downloads.jobs.outcomes import Advance, Outcome, Wait
+from downloads.jobs.queue import enqueue_job
+from downloads.matching import queries
+from downloads.matching.albums import choose_album_folder
 from downloads.models import Candidate, Job, JobScope, JobState, SlskdSearch
-from downloads.outcomes import Advance, Outcome, Wait
-from downloads.search import blocked_keys, match_config, ranked_candidate, search_step
-from downloads.services import enqueue_job
+from downloads.stages import peers
+from downloads.stages.search import blocked_keys, match_config, ranked_candidate, search_step
 from downloads.wanted import meta_from_dict, meta_label
 from providers.errors import ProviderError
 from providers.slskd.types import PeerResponse
