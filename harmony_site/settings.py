@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "providers",
     "library",
     "downloads",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,8 @@ REST_FRAMEWORK = {
 HDM = {knob.name: HARMONY[knob.name] for knob in KNOBS if knob.section == "Downloads"}
 # Watchlist knobs (downloads/watchlists.py), overridable per test like HDM.
 WATCHLISTS = {knob.name: HARMONY[knob.name] for knob in KNOBS if knob.section == "Watchlists"}
+# Integration knobs (integrations/conf.py), overridable per test like HDM.
+INTEGRATIONS = {k.name: HARMONY[k.name] for k in KNOBS if k.section == "Integrations"}
 
 Q_CLUSTER = {
     "name": "harmony",
