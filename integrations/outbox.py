@@ -189,10 +189,10 @@ def backoff_s(attempt: int) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
 
 
-def retry_delivery(delivery: Delivery, *, actor: str) -> bool:
+def retry_delivery(delivery: Delivery, *, actor: str, now: datetime | None = None) -> bool:
     """Send a dead delivery again at the next run (the delivery log's "retry")."""
     retried = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.DEAD).update(
-        state=Delivery.State.RETRY, attempts=0, next_attempt_at=timezone.now()
+        state=Delivery.State.RETRY, attempts=0, next_attempt_at=now or timezone.now()
     )
     logger.info("hdm.integrations.retried", extra={"delivery_id": delivery.pk, "actor": actor})
     return bool(retried)

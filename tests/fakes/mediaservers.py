@@ -31,11 +31,23 @@ class FakePlex(FakeServer):
         super().__init__()
         self.token = token
         self.sections: list[dict[str, Any]] = [
-            {"key": "1", "type": "artist", "title": "Music", "agent": "tv.plex.agents.music",
-             "scanner": "Plex Music", "Location": [{"id": 1, "path": music_path}]},
-            {"key": "2", "type": "movie", "title": "Movies", "agent": "tv.plex.agents.movie",
-             "scanner": "Plex Movie", "Location": [{"id": 2, "path": "/data/movies"}]},
-        ]  # fmt: skip
+            {
+                "key": "1",
+                "type": "artist",
+                "title": "Music",
+                "agent": "tv.plex.agents.music",
+                "scanner": "Plex Music",
+                "Location": [{"id": 1, "path": music_path}],
+            },
+            {
+                "key": "2",
+                "type": "movie",
+                "title": "Movies",
+                "agent": "tv.plex.agents.movie",
+                "scanner": "Plex Movie",
+                "Location": [{"id": 2, "path": "/data/movies"}],
+            },
+        ]
         self.scans: list[tuple[str, str]] = []  # (section key, path)
         self.route("GET", r"/", self._identity)
         self.route("GET", r"/library/sections", self._sections)
@@ -48,13 +60,29 @@ class FakePlex(FakeServer):
         return None
 
     def _identity(self, request: Request) -> Reply:
-        return Reply.json({"MediaContainer": {"size": 0, "friendlyName": "fake-plex",
-                                              "machineIdentifier": "f4k3", "version": "1.41.3.9314"}})  # fmt: skip
+        return Reply.json(
+            {
+                "MediaContainer": {
+                    "size": 0,
+                    "friendlyName": "fake-plex",
+                    "machineIdentifier": "f4k3",
+                    "version": "1.41.3.9314",
+                }
+            }
+        )
 
     def _sections(self, request: Request) -> Reply:
         directory = self.sections
-        return Reply.json({"MediaContainer": {"size": len(directory), "allowSync": False,
-                                              "title1": "Plex Library", "Directory": directory}})  # fmt: skip
+        return Reply.json(
+            {
+                "MediaContainer": {
+                    "size": len(directory),
+                    "allowSync": False,
+                    "title1": "Plex Library",
+                    "Directory": directory,
+                }
+            }
+        )
 
     def _refresh(self, request: Request) -> Reply:
         key = request.params["key"]
@@ -86,8 +114,15 @@ class FakeJellyfin(FakeServer):
 
     def _info(self, request: Request) -> Reply:
         name = "fake-emby" if self.emby else "fake-jellyfin"
-        return Reply.json({"ServerName": name, "Version": "10.10.3", "Id": "0f4k3",
-                           "OperatingSystem": "Linux", "StartupWizardCompleted": True})  # fmt: skip
+        return Reply.json(
+            {
+                "ServerName": name,
+                "Version": "10.10.3",
+                "Id": "0f4k3",
+                "OperatingSystem": "Linux",
+                "StartupWizardCompleted": True,
+            }
+        )
 
     def _refresh(self, request: Request) -> Reply:
         self.refreshes += 1
@@ -119,8 +154,13 @@ class FakeNavidrome(FakeServer):
 
     def _answer(self, request: Request, content: Callable[[], dict[str, Any]]) -> Reply:
         error = self._check(request)
-        envelope: dict[str, Any] = {"status": "ok", "version": "1.16.1", "type": "navidrome",
-                                    "serverVersion": "0.53.3 (13af8ed4)", "openSubsonic": True}  # fmt: skip
+        envelope: dict[str, Any] = {
+            "status": "ok",
+            "version": "1.16.1",
+            "type": "navidrome",
+            "serverVersion": "0.53.3 (13af8ed4)",
+            "openSubsonic": True,
+        }
         if error is not None:
             envelope.update(status="failed", error=error)
         else:

@@ -36,6 +36,5 @@ def test_rescan_posts_a_rescan_folders_command():
 
 
 def test_a_wrong_key_is_an_auth_error():
-    with FakeLidarr() as lidarr:
-        with pytest.raises(ProviderAuthError):
-            LidarrClient(lidarr.url, "wrong").version()
+    with FakeLidarr() as lidarr, pytest.raises(ProviderAuthError):
+        LidarrClient(lidarr.url, "wrong").version()

@@ -50,9 +50,8 @@ def test_plex_refuses_a_folder_no_music_library_contains():
 
 
 def test_plex_wrong_token_is_an_auth_error():
-    with FakePlex() as plex:
-        with pytest.raises(ProviderAuthError):
-            PlexClient(plex.url, "wrong").check()
+    with FakePlex() as plex, pytest.raises(ProviderAuthError):
+        PlexClient(plex.url, "wrong").check()
 
 
 @pytest.mark.parametrize("emby", [False, True])
@@ -65,9 +64,8 @@ def test_jellyfin_and_emby_refresh_the_library_with_their_own_auth_header(emby: 
 
 
 def test_jellyfin_wrong_key_is_an_auth_error():
-    with FakeJellyfin() as server:
-        with pytest.raises(ProviderAuthError):
-            JellyfinClient(server.url, "nope").refresh([])
+    with FakeJellyfin() as server, pytest.raises(ProviderAuthError):
+        JellyfinClient(server.url, "nope").refresh([])
     assert server.refreshes == 0
 
 

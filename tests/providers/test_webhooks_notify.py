@@ -17,16 +17,27 @@ SECRET = "s3cret-signing-key-0123"
 
 def test_a_webhook_is_signed_over_timestamp_and_body_and_verifies():
     with FakeReceiver() as receiver:
-        status = post_webhook(f"{receiver.url}/hook", {"event": "test", "n": 1}, secret=SECRET,
-                              event="test", delivery_id="7", clock=lambda: 1_700_000_000)  # fmt: skip
+        status = post_webhook(
+            f"{receiver.url}/hook",
+            {"event": "test", "n": 1},
+            secret=SECRET,
+            event="test",
+            delivery_id="7",
+            clock=lambda: 1_700_000_000,
+        )
     assert status == 200
     request = receiver.received[0]
     headers = request.headers
     assert headers["x-harmony-timestamp"] == "1700000000"
-    assert verify(SECRET, headers["x-harmony-timestamp"], request.body,
-                  headers["x-harmony-signature"])  # fmt: skip
-    assert not verify("another-secret", headers["x-harmony-timestamp"], request.body,
-                      headers["x-harmony-signature"])  # fmt: skip
+    assert verify(
+        SECRET, headers["x-harmony-timestamp"], request.body, headers["x-harmony-signature"]
+    )
+    assert not verify(
+        "another-secret",
+        headers["x-harmony-timestamp"],
+        request.body,
+        headers["x-harmony-signature"],
+    )
     # A replayed body under a new timestamp does not verify.
     assert not verify(SECRET, "1700000999", request.body, headers["x-harmony-signature"])
     assert json.loads(request.body) == {"event": "test", "n": 1}
@@ -46,10 +57,8 @@ def test_the_signature_is_hmac_sha256_of_timestamp_dot_body():
     ("status", "error"), [(503, ProviderUnavailable), (400, ProviderResponseError)]
 )
 def test_a_refused_webhook_raises_without_repeating_the_url(status, error):
-    with FakeReceiver(status=status) as receiver:
-        with pytest.raises(error) as caught:
-            post_webhook(f"{receiver.url}/token-in-path", {}, secret=SECRET, event="e",
-                         delivery_id="1")  # fmt: skip
+    with FakeReceiver(status=status) as receiver, pytest.raises(error) as caught:
+        post_webhook(f"{receiver.url}/token-in-path", {}, secret=SECRET, event="e", delivery_id="1")
     assert "token-in-path" not in str(caught.value)
 
 
