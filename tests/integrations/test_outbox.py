@@ -44,15 +44,23 @@ def test_a_500_track_playlist_sends_one_summary_once_imports_settle(notifier, re
 
 
 def test_a_batch_that_keeps_growing_goes_out_after_the_longest_wait(notifier, settings):
-    settings.INTEGRATIONS = {**settings.INTEGRATIONS, "INTEGRATIONS_SETTLE_S": 60,
-                             "INTEGRATIONS_MAX_WAIT_S": 300}  # fmt: skip
+    settings.INTEGRATIONS = {
+        **settings.INTEGRATIONS,
+        "INTEGRATIONS_SETTLE_S": 60,
+        "INTEGRATIONS_MAX_WAIT_S": 300,
+    }
     _imports(301)  # one per second: never 60 s of quiet
     assert len(outbox.flush_events(now=T0 + timedelta(seconds=300))) == 1
 
 
 def test_each_target_gets_only_the_events_it_filters_for(db, receiver):
-    services.create_integration(kind="apprise", name="dlq only", url=receiver.apprise_url(),
-                                events=[EventKind.JOB_FAILED], actor="test")  # fmt: skip
+    services.create_integration(
+        kind="apprise",
+        name="dlq only",
+        url=receiver.apprise_url(),
+        events=[EventKind.JOB_FAILED],
+        actor="test",
+    )
     _imports(3)
     outbox.record_event(EventKind.JOB_FAILED, {"line": "X: no candidates"}, now=T0)
 
@@ -64,10 +72,14 @@ def test_each_target_gets_only_the_events_it_filters_for(db, receiver):
     )
 
 
-def test_a_failing_target_is_retried_with_backoff_then_given_up(notifier, receiver, settings,
-                                                                 caplog):  # fmt: skip
-    settings.INTEGRATIONS = {**settings.INTEGRATIONS, "INTEGRATIONS_MAX_ATTEMPTS": 3,
-                             "INTEGRATIONS_BACKOFF_S": 60}  # fmt: skip
+def test_a_failing_target_is_retried_with_backoff_then_given_up(
+    notifier, receiver, settings, caplog
+):
+    settings.INTEGRATIONS = {
+        **settings.INTEGRATIONS,
+        "INTEGRATIONS_MAX_ATTEMPTS": 3,
+        "INTEGRATIONS_BACKOFF_S": 60,
+    }
     receiver.inject("POST", r"/.*", Reply.empty(503), times=3)
     outbox.record_event(EventKind.HEALTH_BAD, {"line": "slskd: down"}, now=T0)
     [delivery_id] = outbox.flush_events(now=T0)
