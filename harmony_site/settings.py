@@ -313,6 +313,10 @@ SPECTACULAR_SETTINGS = {
         "WatchlistSyncStatusEnum": "downloads.models.WatchlistSync.Status",
         "SubmitStatusEnum": "downloads.api.serializers.SUBMIT_STATUSES",
         "ProviderNameEnum": "providers.api.serializers.PROVIDERS",
+        "IntegrationKindEnum": "integrations.models.Kind",
+        "IntegrationEventEnum": "integrations.services.SUBSCRIBABLE",
+        "EventKindEnum": "integrations.models.EventKind",
+        "DeliveryStateEnum": "integrations.models.Delivery.State",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
