@@ -40,6 +40,9 @@ IMMEDIATE_KINDS = frozenset({EventKind.DAILY_SUMMARY, EventKind.HEALTH_BAD})
 SENDING_LEASE = timedelta(minutes=10)
 BACKOFF_MAX_S = 3600.0
 DELIVERIES_PER_RUN = 25  # bounds one schedule run; the next run sends the rest
+# Batched events live on in their deliveries' payloads; the log keeps what was sent this long.
+EVENTS_KEPT = timedelta(days=1)
+SENT_KEPT = timedelta(days=90)
 FAILED_EVENT = {
     Kind.APPRISE: "hdm.notify.failed",
     Kind.WEBHOOK: "hdm.webhook.failed",
@@ -196,3 +199,11 @@ def retry_delivery(delivery: Delivery, *, actor: str, now: datetime | None = Non
     )
     logger.info("hdm.integrations.retried", extra={"delivery_id": delivery.pk, "actor": actor})
     return bool(retried)
+
+
+def purge_old(*, now: datetime) -> int:
+    """Drop batched events and sent deliveries past their keeping time; failures stay."""
+    events, _ = Event.objects.filter(batched_at__lt=now - EVENTS_KEPT).delete()
+    sent = Delivery.objects.filter(state=Delivery.State.SENT, created_at__lt=now - SENT_KEPT)
+    deliveries, _ = sent.delete()
+    return events + deliveries

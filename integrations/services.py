@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.crypto import encrypt_secret
 from integrations import lidarr_sync, outbox, senders, watch
 from integrations.messages import delivery_payload
-from integrations.models import NOTIFY_KINDS, EventKind, Integration, Kind
+from integrations.models import NOTIFY_KINDS, Delivery, EventKind, Integration, Kind
 from providers.errors import ProviderError
 from providers.notify import apprise_hint
 
@@ -182,19 +182,20 @@ def run_tick(*, now: datetime | None = None) -> dict[str, int]:
     """The `hdm-integrations` schedule: new health/summary events, Lidarr syncs, batching,
     then every due delivery. Each part is guarded so one failing never stops the others."""
     now = now or timezone.now()
-    report = {"health": 0, "summary": 0, "lidarr": 0, "batched": 0, "sent": 0, "failed": 0}
+    report = {"health": 0, "summary": 0, "lidarr": 0, "batched": 0, "purged": 0}
     steps = (
         ("health", lambda: int(watch.check_health(now=now))),
         ("summary", lambda: int(watch.daily_summary(now=now))),
         ("lidarr", lambda: lidarr_sync.sync_due(now=now)),
         ("batched", lambda: len(outbox.flush_events(now=now))),
+        ("purged", lambda: outbox.purge_old(now=now)),
     )
     for name, step in steps:
         try:
             report[name] = step()
         except Exception:
             logger.exception("hdm.integrations.tick_failed", extra={"step": name})
-    for delivery_id in outbox.due_deliveries(now=now):
-        state = outbox.deliver(delivery_id, now=now)
-        report["sent" if state == "sent" else "failed"] += state != "skipped"
+    states = [outbox.deliver(pk, now=now) for pk in outbox.due_deliveries(now=now)]
+    report["sent"] = states.count(Delivery.State.SENT)
+    report["failed"] = len(states) - report["sent"] - states.count("skipped")
     return report

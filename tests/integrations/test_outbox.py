@@ -131,3 +131,14 @@ def test_events_batched_by_another_flush_are_not_batched_again(notifier):
 def test_a_disabled_target_receives_nothing(notifier, receiver):
     services.update_integration(notifier, enabled=False, actor="test")
     assert outbox.record_event(EventKind.HEALTH_BAD, {"line": "x"}, now=T0) is None
+
+
+def test_old_batched_events_and_sent_deliveries_are_purged_but_failures_stay(notifier):
+    outbox.record_event(EventKind.HEALTH_BAD, {"line": "x"}, now=T0)
+    outbox.record_event(EventKind.JOB_FAILED, {"line": "y"}, now=T0)
+    sent, dead = outbox.flush_events(now=T0 + timedelta(hours=1))
+    Delivery.objects.filter(pk=sent).update(state="sent")
+    Delivery.objects.filter(pk=dead).update(state="dead")
+    assert outbox.purge_old(now=T0 + timedelta(hours=2)) == 0
+    assert outbox.purge_old(now=T0 + timedelta(days=92)) == 3
+    assert list(Delivery.objects.values_list("pk", flat=True)) == [dead]
