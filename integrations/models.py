@@ -63,6 +63,9 @@ class Integration(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.name}"
 
+    def event_labels(self) -> list[str]:
+        return [EventKind(kind).label for kind in self.events if kind in EventKind.values]
+
 
 class Event(models.Model):
     """Something worth telling: pending until a flush has batched it into deliveries."""

@@ -141,13 +141,13 @@ def _check_secret(kind: str, secret: str, username: str) -> None:
 
 
 def _check_events(kind: str, events: Iterable[str]) -> list[str]:
-    chosen = sorted(set(events))
-    unknown = [event for event in chosen if event not in SUBSCRIBABLE]
+    wanted = set(events)
+    unknown = sorted(wanted - set(SUBSCRIBABLE))
     if unknown:
         raise IntegrationError("events", f"Unknown event(s): {', '.join(unknown)}.")
-    if kind in NOTIFY_KINDS and not chosen:
+    if kind in NOTIFY_KINDS and not wanted:
         raise IntegrationError("events", "Pick at least one event.")
-    return chosen if kind in NOTIFY_KINDS else []
+    return [event for event in SUBSCRIBABLE if event in wanted] if kind in NOTIFY_KINDS else []
 
 
 def _save(integration: Integration) -> None:

@@ -27,7 +27,7 @@ def test_an_admin_adds_a_notification_target_and_sends_a_test(admin, receiver): 
     )
     assert answer.status_code == 302
     integration = Integration.objects.get()
-    assert integration.events == ["job_failed", "track_imported"]
+    assert integration.events == ["track_imported", "job_failed"]
 
     page = admin.get("/ui/integrations")
     assert b"phone" in page.content and b"Send test" in page.content

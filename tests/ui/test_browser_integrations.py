@@ -63,7 +63,7 @@ def test_configure_a_notification_target_and_send_a_test(admin, live):
     page.wait_for_load_state("networkidle")
     assert "Added phone" in page.locator(".messages").inner_text()
     row = page.locator("#integrations tr", has_text="phone")
-    assert "job_failed, track_imported" in row.inner_text()
+    assert "Track imported, Job failed (dead-letter queue)" in row.inner_text()
     assert "json://127.0.0.1" in row.inner_text()
 
     page.evaluate("window.__notReloaded = true")
