@@ -30,6 +30,12 @@ def _valid(serializer_class: type, data: Any) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
+def _paged(view: APIView, request: Request, rows: Any, out: type) -> Response:
+    paginator = HarmonyPagination()
+    page = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(out(page, many=True).data)
+
+
 def _invalid(exc: services.IntegrationError) -> ApiError:
     return ApiError(str(exc), code="invalid_integration", details={"field": exc.field})
 
@@ -41,7 +47,7 @@ class IntegrationsView(APIView):
 
     @extend_schema(responses=s.IntegrationOut(many=True))
     def get(self, request: Request) -> Response:
-        return Response(s.IntegrationOut(selectors.integrations(), many=True).data)
+        return _paged(self, request, selectors.integrations(), s.IntegrationOut)
 
     @extend_schema(request=s.IntegrationIn, responses={201: s.IntegrationOut})
     @idempotent
@@ -102,9 +108,7 @@ class DeliveriesView(APIView):
         rows = selectors.deliveries(
             integration_id=query.get("integration"), state=query.get("state", "")
         )
-        paginator = HarmonyPagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(s.DeliveryOut(page, many=True).data)
+        return _paged(self, request, rows, s.DeliveryOut)
 
 
 class DeliveryRetryView(APIView):

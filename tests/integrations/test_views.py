@@ -89,6 +89,8 @@ def test_the_api_creates_lists_updates_and_tests_without_echoing_secrets(admin, 
     assert body["has_secret"] and "secret" not in body and "t0ken" not in body["url"]
 
     pk = body["id"]
+    listed = admin.get("/api/v1/integrations").json()
+    assert [row["name"] for row in listed["results"]] == ["hook"]
     patched = admin.patch(
         f"/api/v1/integrations/{pk}",
         {"enabled": False, "secret": ""},
