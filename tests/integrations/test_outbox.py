@@ -10,6 +10,7 @@ import pytest
 from integrations import outbox, services
 from integrations.models import Delivery, Event, EventKind
 from tests.fakes.base import Reply
+from tests.fakes.receiver import FakeNtfy
 from tests.integrations.conftest import T0
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +143,34 @@ def test_old_batched_events_and_sent_deliveries_are_purged_but_failures_stay(not
     assert outbox.purge_old(now=T0 + timedelta(hours=2)) == 0
     assert outbox.purge_old(now=T0 + timedelta(days=92)) == 3
     assert list(Delivery.objects.values_list("pk", flat=True)) == [dead]
+
+
+def test_an_ntfy_target_gets_the_batch_with_its_credentials(db):
+    with FakeNtfy(user="harmony", password="pa55word") as ntfy:
+        services.create_integration(
+            kind="apprise",
+            name="ntfy",
+            url=ntfy.apprise_url("music"),
+            events=[EventKind.TRACK_IMPORTED],
+            actor="test",
+        )
+        _imports(3)
+        services.run_tick(now=T0 + timedelta(hours=1))
+    assert [(m["topic"], m["title"]) for m in ntfy.messages] == [
+        ("music", "Harmony: 3 tracks imported")
+    ]
+
+
+def test_an_ntfy_target_with_a_wrong_password_is_retried(db):
+    with FakeNtfy(user="harmony", password="pa55word") as ntfy:
+        url = ntfy.apprise_url("music").replace("pa55word", "wrong")
+        services.create_integration(
+            kind="apprise", name="ntfy", url=url, events=[EventKind.HEALTH_BAD], actor="test"
+        )
+        outbox.record_event(EventKind.HEALTH_BAD, {"line": "x"}, now=T0)
+        assert services.run_tick(now=T0)["failed"] == 1
+    assert ntfy.messages == []
+    assert (
+        "401" in Delivery.objects.get().last_error
+        or "nauthori" in Delivery.objects.get().last_error
+    )
