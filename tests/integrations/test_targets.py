@@ -228,3 +228,18 @@ def test_the_daily_summary_is_recorded_once_a_day_from_its_hour(db, receiver, se
     assert watch.daily_summary(now=morning + timedelta(days=1, hours=2)) is True
     services.run_tick(now=morning + timedelta(days=1, hours=2))
     assert receiver.received[0].json()["title"] == "Harmony: daily summary"
+
+
+def test_two_runs_reading_the_same_old_marker_send_one_summary(db, receiver, monkeypatch):
+    services.create_integration(
+        kind="apprise",
+        name="daily",
+        url=receiver.apprise_url(),
+        events=[EventKind.DAILY_SUMMARY],
+        actor="test",
+    )
+    monkeypatch.setattr(watch, "_marker", lambda name: None)  # both runs read "never sent"
+    noon = T0.replace(hour=12)
+    assert watch.daily_summary(now=noon) is True
+    assert watch.daily_summary(now=noon) is False, "the marker row was created by the first"
+    assert Event.objects.filter(kind=EventKind.DAILY_SUMMARY).count() == 1
