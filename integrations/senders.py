@@ -79,19 +79,26 @@ def send(integration: Integration, payload: dict[str, Any], *, delivery_id: str)
             timeout=knob("INTEGRATIONS_TIMEOUT_S"),
         )
     folders = server_folders(integration, payload.get("folders", []))
-    if not folders:
-        return None
-    if integration.kind == Kind.LIDARR:
-        client: Any = lidarr_client(integration)
-    elif integration.kind in MEDIA_KINDS:
-        client = media_client(integration)
-    else:
-        raise ProviderResponseError(f"unknown integration kind {integration.kind!r}")
-    try:
-        client.rescan(folders) if integration.kind == Kind.LIDARR else client.refresh(folders)
-    finally:
-        client.close()
+    if folders:
+        _rescan(integration, folders)
     return None
+
+
+def _rescan(integration: Integration, folders: list[str]) -> None:
+    if integration.kind == Kind.LIDARR:
+        lidarr = lidarr_client(integration)
+        try:
+            lidarr.rescan(folders)
+        finally:
+            lidarr.close()
+        return
+    if integration.kind not in MEDIA_KINDS:
+        raise ProviderResponseError(f"unknown integration kind {integration.kind!r}")
+    server = media_client(integration)
+    try:
+        server.refresh(folders)
+    finally:
+        server.close()
 
 
 def check(integration: Integration, test_payload: dict[str, Any]) -> str:
