@@ -8,15 +8,22 @@ through `apprise_hint`, Apprise's own privacy form without the query string.
 from __future__ import annotations
 
 import logging
-
-import apprise
+from typing import Any
 
 from providers.errors import ProviderResponseError, ProviderUnavailable
 
 
-def apprise_plugin(url: str) -> object | None:
+def _apprise() -> Any:
+    # Imported on first use: loading Apprise's hundred plugins takes half a second, which every
+    # process start (web workers, manage.py) would otherwise pay.
+    import apprise
+
+    return apprise
+
+
+def apprise_plugin(url: str) -> Any | None:
     """Apprise's plugin for `url`, or None when Apprise does not understand it."""
-    return apprise.Apprise.instantiate(url.strip())
+    return _apprise().Apprise.instantiate(url.strip())
 
 
 def apprise_hint(url: str) -> str:
@@ -29,6 +36,7 @@ def apprise_hint(url: str) -> str:
 
 def send_apprise(url: str, *, title: str, body: str) -> None:
     """Send one message; `ProviderUnavailable` with Apprise's own warning when it fails."""
+    apprise = _apprise()
     notifier = apprise.Apprise()
     if not notifier.add(url.strip()):
         raise ProviderResponseError("Apprise does not understand this URL", provider="apprise")
