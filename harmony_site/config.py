@@ -203,6 +203,14 @@ KNOBS: tuple[Knob, ...] = (
     Knob("WATCHLIST_COOLDOWN_MINUTES", "int", 360, "Minutes a watchlist waits after WATCHLIST_FAILURE_LIMIT failed syncs in a row.", "Watchlists", minimum=1),
     Knob("WATCHLIST_RELEASE_TYPES", "list", ["album", "single"], "Release types a new artist watchlist follows unless told otherwise (album, single, compilation, appears_on).", "Watchlists"),
     Knob("PLAYLISTS_DIR", "str", "playlists", "Where watched playlists' M3U8 files are written; relative paths are under MUSIC_DIR.", "Watchlists"),
+    # --- Integrations (notifications, webhooks, media servers, Lidarr; docs/integrations/) --
+    Knob("INTEGRATIONS_SETTLE_S", "float", 60.0, "Seconds without a new event of one kind before its batch is sent (a 500-track playlist sends one summary).", "Integrations", minimum=0),
+    Knob("INTEGRATIONS_MAX_WAIT_S", "float", 900.0, "Longest a batch waits while events keep arriving; then it is sent anyway.", "Integrations", minimum=0),
+    Knob("INTEGRATIONS_MAX_ATTEMPTS", "int", 6, "Attempts of one notification, webhook or rescan before it is given up (shown on the System panel).", "Integrations", minimum=1),
+    Knob("INTEGRATIONS_BACKOFF_S", "float", 60.0, "First retry delay of a failed delivery (doubles per attempt, with jitter, at most an hour).", "Integrations", minimum=0),
+    Knob("INTEGRATIONS_TIMEOUT_S", "float", 10.0, "Seconds to wait for a media server, Lidarr or webhook receiver to answer.", "Integrations", minimum=0.1),
+    Knob("DAILY_SUMMARY_HOUR", "int", 8, "Hour of the day (0-23, UTC) from which the daily summary is sent.", "Integrations", minimum=0),
+    Knob("LIDARR_SYNC_MINUTES", "int", 360, "Minutes between two reads of each Lidarr's wanted/missing list.", "Integrations", minimum=5),
     # --- Logging -------------------------------------------------------------------------
     Knob("LOG_LEVEL", "choice", "INFO", "Minimum level of the JSON log lines written to stdout.", "Logging", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
 )
