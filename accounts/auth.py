@@ -8,7 +8,8 @@ API (DRF, wired as defaults in settings.REST_FRAMEWORK):
 - Permissions: `IsViewer` (viewer for every method), `IsOperator` (viewer reads, operator
   writes), `IsAdmin` (admin for every method, reads included), and the default
   `IsViewerReadAdminWrite` (viewer reads, admin writes) so a view that forgets to choose is
-  never more open than that. In open mode (no API key exists anywhere) they all allow.
+  never more open than that. In open mode (no API key and no account exist) they all allow;
+  `accounts.origins` keeps other web sites out of that mode.
 
 UI (function views): every `/ui/` page already needs a login with at least the viewer role
 (`accounts.middleware.UILoginRequiredMiddleware`); `@role_required("operator")` narrows a view.
@@ -26,6 +27,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -112,11 +114,15 @@ def actor_for(user: Any) -> str:
 
 
 def api_auth_mode() -> Literal["open", "keys"]:
-    """`open` while no API key was ever configured or created; `keys` from then on.
+    """`open` while no API key and no UI account exist; `keys` from then on.
 
-    Revoking every database key does not reopen the API: that would be a silent downgrade.
+    Once roles exist, a session must act with its own role (a viewer never writes through the
+    API). Revoked keys and disabled users still count: revoking every key or disabling every
+    user does not reopen the API, which would be a silent downgrade.
     """
     if get_config()["HARMONY_API_KEYS"] or APIKey.objects.exists():
+        return "keys"
+    if get_user_model().objects.exists():
         return "keys"
     return "open"
 

@@ -27,6 +27,10 @@ from library.audit import record_event
 logger = logging.getLogger("hdm.accounts")
 
 SETUP_PATH = "/ui/setup/{token}/"
+API_CLOSED_MESSAGE = (
+    "The first admin exists, so the API is no longer open: every API caller now needs an API "
+    "key or a signed-in session, and acts with that key's or user's role."
+)
 
 
 class AccountError(ValueError):
@@ -140,6 +144,7 @@ def _create_first_admin(*, username: str, password: str, actor: str) -> Abstract
     user = create_user(username=username, password=password, role="admin", actor=actor)
     user.is_superuser = True
     user.save(update_fields=["is_superuser"])
+    logger.warning(f"hdm.accounts.api_closed: {API_CLOSED_MESSAGE}", extra={"username": username})
     return user
 
 
@@ -202,11 +207,12 @@ def revoke_api_key(*, key: APIKey | str, actor: str) -> APIKey:
 
 
 def warn_if_api_open() -> None:
-    """Log once at start-up that the API accepts anyone (no API key exists yet)."""
+    """Log once at start-up that the API accepts anyone (no API key or account exists yet)."""
     from accounts.auth import api_auth_mode
 
     if api_auth_mode() == "open":
         logger.warning(
-            "hdm.accounts.api_open: no API key exists, so /api/v1 accepts anyone; "
-            "create one with `manage.py harmony_apikey create` (docs/operations/security.md)"
+            "hdm.accounts.api_open: no API key or account exists, so /api/v1 accepts anyone "
+            "(web pages of other sites excepted); create the first admin or an API key "
+            "(docs/operations/security.md)"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView, LogoutView
@@ -40,6 +41,7 @@ def setup_view(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.warning(request, services.API_CLOSED_MESSAGE)
             return redirect("/ui/")
     return render(request, "accounts/setup.html", {"form": form})
 

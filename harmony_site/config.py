@@ -77,7 +77,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("WEB_WORKERS", "int", 2, "Number of gunicorn worker processes.", "Server", minimum=1),
     Knob("WEB_THREADS", "int", 2, "Threads per gunicorn worker: a slow client or an idle keep-alive connection holds one thread, not a whole worker; 1 means classic sync workers.", "Server", minimum=1),
     Knob("WEB_TIMEOUT", "int", 60, "Seconds before gunicorn restarts a worker stuck on one request.", "Server", minimum=5),
-    Knob("ALLOWED_HOSTS", "list", ["*"], "Host names Harmony answers to (Django ALLOWED_HOSTS).", "Server"),
+    Knob("ALLOWED_HOSTS", "list", [], "Extra host names Harmony answers to, besides IP addresses, localhost and this machine's names (a leading dot allows subdomains); * answers any name, which lets DNS-rebinding pages in.", "Server"),
     Knob("DEBUG", "bool", False, "Django debug mode. Never enable on a server others can reach.", "Server"),
     Knob("TIME_ZONE", "str", "UTC", "Time zone used to display times in the UI; storage is always UTC.", "Server"),
     Knob("SECRET_KEY", "str", "", "Django secret key; when empty one is generated once and kept in CONFIG_DIR/secret_key (mode 0600).", "Server", secret=True),

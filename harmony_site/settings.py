@@ -7,6 +7,7 @@ from pathlib import Path
 import dj_database_url
 
 from harmony_site.config import KNOBS, ConfigError, get_config
+from harmony_site.hosts import allowed_host_names
 from harmony_site.logs import logging_config
 from harmony_site.version import __version__
 
@@ -19,7 +20,10 @@ MUSIC_DIR: Path = HARMONY["MUSIC_DIR"]
 
 SECRET_KEY = HARMONY["SECRET_KEY"]
 DEBUG = HARMONY["DEBUG"]
-ALLOWED_HOSTS = HARMONY["ALLOWED_HOSTS"]
+# Django cannot express "any IP address", so harmony_site.hosts.HostGuardMiddleware checks the
+# Host header against these names (DNS rebinding) and Django itself accepts every host.
+HARMONY_ALLOWED_HOSTS = allowed_host_names(HARMONY["ALLOWED_HOSTS"])
+ALLOWED_HOSTS = ["*"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,6 +56,9 @@ MIDDLEWARE = [
     "harmony_site.logs.RequestIdMiddleware",
     # Outside everything that can fail, so even its errors reach API clients as JSON.
     "harmony_site.api.middleware.ApiErrorMiddleware",
+    "harmony_site.hosts.HostGuardMiddleware",
+    # Before CORS answers a preflight: open mode refuses other web sites (accounts/origins.py).
+    "accounts.origins.OpenModeOriginMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "accounts.csp.HarmonyCSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -82,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "harmony_site.ui.role_flags",
+                "accounts.exposure.api_open_banner",
             ],
         },
     },

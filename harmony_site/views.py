@@ -77,6 +77,7 @@ def _settings_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "manual_form": ManualOAuthForm(),
         "key_form": ApiKeyForm(),
         "keys": APIKey.objects.order_by("-created")[:100],
+        "env_key_count": len(get_config()["HARMONY_API_KEYS"]),
         "user_form": UserForm(),
         "users": _users(),
         "role_choices": RoleForm.base_fields["role"].choices,
