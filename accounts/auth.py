@@ -17,13 +17,16 @@ UI (function views): every `/ui/` page already needs a login with at least the v
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hmac
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from django.conf import settings
@@ -140,6 +143,21 @@ def _presented_key(request: Request) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def _failure_lock() -> Iterator[None]:
+    """Serialise key checks across this host's workers and threads (the cache is per host).
+
+    Checking the count, checking the key and counting a failure happen as one step, so
+    concurrent guesses cannot all pass a check made before any of them was counted.
+    """
+    with open(Path(settings.CONFIG_DIR) / ".apikey-failures.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _failure_cache_key(request: Request) -> str:
     return f"harmony:apikey-failures:{client_ip(request)}"
 
@@ -208,14 +226,15 @@ class APIKeyAuthentication(BaseAuthentication):
         presented = _presented_key(request)
         if presented is None:
             return None
-        _refuse_if_too_many_failures(request)
-        if _match_configured_key(presented):
-            return ApiKeyPrincipal(name="env", role="admin"), None
-        try:
-            key = _match_database_key(presented)
-        except exceptions.AuthenticationFailed as exc:
-            _count_failure(request, str(exc.get_codes()))
-            raise
+        with _failure_lock():
+            _refuse_if_too_many_failures(request)
+            if _match_configured_key(presented):
+                return ApiKeyPrincipal(name="env", role="admin"), None
+            try:
+                key = _match_database_key(presented)
+            except exceptions.AuthenticationFailed as exc:
+                _count_failure(request, str(exc.get_codes()))
+                raise
         _touch_last_used(key)
         return ApiKeyPrincipal(name=key.name, role=key.role, key_id=key.pk), key
 

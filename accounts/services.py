@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import APIKey, SetupToken
 from accounts.roles import ROLES, Role, has_role
 from harmony_site.config import get_config
+from harmony_site.logs import register_secret
 from library.audit import record_event
 
 logger = logging.getLogger("hdm.accounts")
@@ -188,6 +189,7 @@ def create_api_key(
     key, plaintext = APIKey.objects.create_key(
         name=name, role=role, expiry_date=expiry, created_by=actor
     )
+    register_secret(plaintext)
     _audit("api_key_created", actor=actor, key_name=name, prefix=key.prefix, role=role)
     return key, plaintext
 

@@ -14,6 +14,7 @@ import fcntl
 import functools
 import os
 import secrets
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -32,6 +33,8 @@ SECRET_KEY_FILE = "secret_key"
 FERNET_KEY_FILE = "fernet.key"
 ENCRYPTED_PREFIX = "enc:"
 MASK = "********"
+PRIVATE_DIR_MODE, PRIVATE_FILE_MODE = 0o700, 0o600
+MIN_API_KEY_LENGTH = 16  # shorter HARMONY_API_KEYS entries are guessable despite the throttle
 
 
 class ConfigError(Exception):
@@ -75,7 +78,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HTTP_BIND", "str", "0.0.0.0:8080", "host:port the web UI and API listen on.", "Server"),
     Knob("OAUTH_CALLBACK_BIND", "str", "127.0.0.1:8888", "Second bind for the Spotify OAuth callback (http://127.0.0.1:8888/callback); empty disables it.", "Server"),
     Knob("WEB_WORKERS", "int", 2, "Number of gunicorn worker processes.", "Server", minimum=1),
-    Knob("WEB_THREADS", "int", 2, "Threads per gunicorn worker: a slow client or an idle keep-alive connection holds one thread, not a whole worker; 1 means classic sync workers.", "Server", minimum=1),
+    Knob("WEB_THREADS", "int", 2, "Threads per gunicorn worker, each serving one request at a time; slow clients and idle keep-alive connections hold no thread.", "Server", minimum=1),
     Knob("WEB_TIMEOUT", "int", 60, "Seconds before gunicorn restarts a worker stuck on one request.", "Server", minimum=5),
     Knob("ALLOWED_HOSTS", "list", [], "Extra host names Harmony answers to, besides IP addresses, localhost and this machine's names (a leading dot allows subdomains); * answers any name, which lets DNS-rebinding pages in.", "Server"),
     Knob("DEBUG", "bool", False, "Django debug mode. Never enable on a server others can reach.", "Server"),
@@ -421,10 +424,29 @@ def ensure_key_file(path: Path, generate: Callable[[], str]) -> str:
     """
     with _locked(path.parent):
         if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
             with os.fdopen(fd, "w") as handle:
                 handle.write(generate())
         return path.read_text().strip()
+
+
+def restrict_mode(path: Path, mode: int) -> None:
+    """Give `path` exactly `mode` (owner-only); a path another user owns is left as it is."""
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        if stat.S_IMODE(path.stat().st_mode) != mode:
+            os.chmod(path, mode)
+
+
+def ensure_private_sqlite(path: Path) -> None:
+    """Create the SQLite file owner-only before SQLite does (it would use 0644).
+
+    SQLite gives the `-wal` and `-shm` files the database file's mode, so they follow; files
+    an older version created are narrowed too. They hold live session ids and hashed keys.
+    """
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        restrict_mode(path.with_name(path.name + suffix), PRIVATE_FILE_MODE)
 
 
 def fernet_for(config_dir: Path) -> Fernet:
@@ -470,9 +492,10 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         origin="environment variable CONFIG_DIR",
     )
     try:
-        config_dir.mkdir(parents=True, exist_ok=True)
+        config_dir.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
     except OSError as exc:
         raise ConfigError(f"CONFIG_DIR {config_dir}: cannot be created ({exc.strerror})") from None
+    restrict_mode(config_dir, PRIVATE_DIR_MODE)  # keys, the database and its sessions live here
     yml_path = config_dir / YML_NAME
     file_values = ensure_yml(yml_path)
 

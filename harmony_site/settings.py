@@ -6,7 +6,13 @@ from pathlib import Path
 
 import dj_database_url
 
-from harmony_site.config import KNOBS, ConfigError, get_config
+from harmony_site.config import (
+    KNOBS,
+    MIN_API_KEY_LENGTH,
+    ConfigError,
+    ensure_private_sqlite,
+    get_config,
+)
 from harmony_site.hosts import allowed_host_names
 from harmony_site.logs import logging_config
 from harmony_site.version import __version__
@@ -102,6 +108,7 @@ if HARMONY["DATABASE_URL"]:
         )
     }
 else:
+    ensure_private_sqlite(CONFIG_DIR / "harmony.db")
     # Several processes write (gunicorn workers and the task cluster): WAL lets readers run
     # beside the writer, IMMEDIATE takes the write lock up front so a transaction waits for the
     # busy timeout instead of failing with "database is locked" on its first write, and
@@ -154,7 +161,7 @@ REST_FRAMEWORK = {
     # page-number pagination, django-filter + ordering on list endpoints.
     "DEFAULT_SCHEMA_CLASS": "harmony_site.api.schema.HarmonyAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["harmony_site.api.parsers.JSONParser"],
     "URL_FORMAT_OVERRIDE": None,  # JSON only; frees `?format=` for filters
     "EXCEPTION_HANDLER": "harmony_site.api.exceptions.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "harmony_site.api.pagination.HarmonyPagination",
@@ -279,9 +286,11 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "accounts.auth.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2"]
 
-if any(len(key) < 16 for key in HARMONY["HARMONY_API_KEYS"]):
+if any(len(key) < MIN_API_KEY_LENGTH for key in HARMONY["HARMONY_API_KEYS"]):
     # A short shared key is guessable despite the failure throttle; refuse it at start-up.
-    raise ConfigError("HARMONY_API_KEYS: every key must be at least 16 characters long")
+    raise ConfigError(
+        f"HARMONY_API_KEYS: every key must be at least {MIN_API_KEY_LENGTH} characters long"
+    )
 API_KEY_FAILURE_LIMIT = HARMONY["API_KEY_FAILURE_LIMIT"]
 API_KEY_FAILURE_WINDOW_S = HARMONY["LOGIN_COOLOFF_MINUTES"] * 60
 _rate = HARMONY["API_THROTTLE_RATE"]
