@@ -39,6 +39,15 @@ def _test_client_host(django_test_environment):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_secret_registry(monkeypatch):
+    # Secrets registered for redaction (everything encrypted, every key created) live for the
+    # process; per test, so one test's "secret" does not redact another test's log line.
+    from harmony_site import logs
+
+    monkeypatch.setattr(logs, "_registered", {})
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Production keeps Django's slow PBKDF2; tests create many users and only need it to work.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
