@@ -69,5 +69,11 @@ def check_exposure(app_configs: Any = None, **kwargs: Any) -> list[CheckWarning]
 
 
 def api_open_banner(request: HttpRequest) -> dict[str, Any]:
-    """Template context: `api_open` is looked up (one query) only by pages that render it."""
+    """Template context: `api_open`, looked up only by pages that render it.
+
+    A signed-in user is an account, so the API cannot be open: no query on ordinary pages.
+    """
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return {"api_open": False}
     return {"api_open": api_is_open}
