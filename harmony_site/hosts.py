@@ -8,8 +8,9 @@ keeps `http://<server-ip>:8080` working on a LAN with no configuration, includin
 container, which cannot know the address its host publishes it on.
 
 Known names: `localhost` (and `*.localhost`, which browsers resolve to loopback themselves),
-this machine's host name, its fully qualified name and `<hostname>.local` (mDNS), plus the
-`ALLOWED_HOSTS` knob (`*` turns the guard off; `harmony_check` warns about it).
+this machine's host name (as `gethostname()` gives it, and its first label) and
+`<hostname>.local` (mDNS), plus the `ALLOWED_HOSTS` knob (`*` turns the guard off;
+`harmony_check` warns about it).
 
 Django's own `ALLOWED_HOSTS` cannot say "any IP address", so Django is told `*` and
 `HostGuardMiddleware` decides instead, before anything else reads the host.
@@ -17,7 +18,6 @@ Django's own `ALLOWED_HOSTS` cannot say "any IP address", so Django is told `*` 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import ipaddress
 import socket
@@ -32,12 +32,14 @@ LOCAL_NAMES = ("localhost", ".localhost")
 
 @functools.cache
 def machine_names() -> tuple[str, ...]:
-    """This machine's host name, fully qualified name and mDNS name (lower case)."""
+    """This machine's host name, its short form and its mDNS name (lower case).
+
+    No resolver lookup (`getfqdn`): every process computes this at start, and a slow or
+    missing DNS server must not delay that. A fully qualified name goes in `ALLOWED_HOSTS`.
+    """
     hostname = socket.gethostname().lower()
-    names = {hostname, f"{hostname.split('.')[0]}.local"}
-    with contextlib.suppress(OSError):  # no resolver: the plain host name still counts
-        names.add(socket.getfqdn().lower())
-    return tuple(sorted(name for name in names if name and name != ".local"))
+    short = hostname.split(".")[0]
+    return tuple(sorted({hostname, short, f"{short}.local"} - {"", ".local"}))
 
 
 def allowed_host_names(configured: Iterable[str]) -> list[str]:
