@@ -173,6 +173,18 @@ def test_creating_the_first_admin_says_the_api_closed(client):
     assert Client().get("/api/v1/status").status_code == 401
 
 
+@pytest.mark.parametrize("first", ["account", "key"])
+def test_the_first_account_or_key_says_in_the_log_that_the_api_closed(caplog, first):
+    if first == "account":
+        services.create_user(username="bob", password=PASSWORD, role="viewer", actor="cli")
+    else:
+        services.create_api_key(name="ha", role="viewer", actor="cli")
+    services.create_api_key(name="second", role="viewer", actor="cli")
+    closed = [r for r in caplog.records if r.getMessage().startswith("hdm.accounts.api_closed")]
+    assert len(closed) == 1
+    assert "no longer open" in closed[0].getMessage()
+
+
 # --- point 4: say it loudly ----------------------------------------------------------------
 
 
