@@ -140,8 +140,10 @@ def test_deeply_nested_json_is_a_400(method, path, depth):
 @pytest.mark.django_db
 def test_json_within_the_depth_limit_still_parses():
     client = admin_api()
-    body = {"links": ["https://open.spotify.com/track/x"], "extra": nested(3)}
+    # An object holding lists nested to exactly the limit.
+    body = {"links": ["https://open.spotify.com/track/x"], "extra": json.loads(nested(31))}
     response = client.post("/api/v1/downloads", body, content_type="application/json")
+    assert MAX_JSON_DEPTH == 32
     assert response.status_code != 500
     assert response.json().get("error", {}).get("code") != "parse_error"
 
