@@ -135,8 +135,8 @@ KNOBS: tuple[Knob, ...] = (
     Knob("QUALITY_MAX_BIT_DEPTH", "int", 0, "Highest acceptable bit depth of lossless files; 0 accepts any.", "Library", minimum=0),
     Knob("QUALITY_STRICT", "bool", False, "Refuse files whose bitrate, sample rate or bit depth is unknown instead of accepting them.", "Library"),
     # --- Security (accounts; docs/operations/security.md) ---------------------------------
-    Knob("HARMONY_API_KEYS", "list", [], "Comma-separated API keys (16+ characters each) with full (admin) access; with no key here or in the database the API is open.", "Security", secret=True),
-    Knob("ALLOWED_ORIGINS", "list", ["*"], "Origins browsers may call the API from (CORS); * allows any origin, never with credentials.", "Security"),
+    Knob("HARMONY_API_KEYS", "list", [], "Comma-separated API keys (16+ characters each) with full (admin) access; with no key here or in the database and no account, the API is open (to callers that are not web pages of other sites).", "Security", secret=True),
+    Knob("ALLOWED_ORIGINS", "list", ["*"], "Origins browsers may call the API from (CORS); * allows any origin with a key, never with cookies; while the API is open only listed origins (never *) may call it.", "Security"),
     Knob("CSRF_TRUSTED_ORIGINS", "list", [], "Extra origins (scheme://host[:port]) trusted for UI form posts, e.g. the public URL behind a reverse proxy.", "Security"),
     Knob("UI_COOKIES_SECURE", "bool", False, "Send the session and CSRF cookies over HTTPS only; set true whenever Harmony is reached over TLS.", "Security"),
     Knob("TLS_ENABLED", "bool", False, "Harmony is reached over HTTPS: redirect HTTP to HTTPS and send HSTS.", "Security"),
