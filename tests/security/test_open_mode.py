@@ -129,6 +129,11 @@ def test_allowed_hosts_adds_names(client, settings):
     assert client.get("/api/v1/status", HTTP_HOST="music.example.evil").status_code == 400
 
 
+def test_a_star_in_allowed_hosts_turns_the_host_check_off(client, settings):
+    settings.HARMONY_ALLOWED_HOSTS = [*settings.HARMONY_ALLOWED_HOSTS, "*"]
+    assert client.get("/api/v1/status", HTTP_HOST="evil.example").status_code == 200
+
+
 # --- point 3: open mode ends when roles begin ----------------------------------------------
 
 
