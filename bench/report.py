@@ -106,10 +106,26 @@ def rows_generic(name: str, data: Any, prefix: str = "") -> Iterator[Row]:
         yield Row(name, prefix, _num(data))
 
 
+def rows_slow_clients(data: dict[str, Any]) -> Iterator[Row]:
+    target = data["target_max_s"]
+    labels = (("baseline", "no"), ("with_slow_clients", str(data["slow_clients"])))
+    for phase, count in labels:
+        row = data[phase]
+        slowest = row["max_s"]
+        measure = f"health probe with {count} slow-header clients, slowest ms"
+        value = _num(slowest * 1000) if slowest is not None else "-"
+        if phase == "baseline":
+            yield Row("slow_clients", measure, value)
+            continue
+        met = row["failed"] == 0 and slowest is not None and slowest < target
+        yield Row("slow_clients", measure, value, f"< {target * 1000:.0f}, 0 failed", met)
+
+
 READERS: dict[str, Callable[[dict[str, Any]], Iterator[Row]]] = {
     "library": rows_library,
     "pipeline": rows_pipeline,
     "api": rows_api,
+    "slow_clients": rows_slow_clients,
 }
 
 

@@ -9,9 +9,11 @@ with one line naming the source, the key and the expected type.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +34,8 @@ from harmony_site.version import __version__
 YML_NAME = "harmony.yml"
 SECRET_KEY_FILE = "secret_key"
 MASK = "********"
+PRIVATE_DIR_MODE, PRIVATE_FILE_MODE = 0o700, 0o600
+MIN_API_KEY_LENGTH = 16  # shorter HARMONY_API_KEYS entries are guessable despite the throttle
 
 
 class ConfigError(Exception):
@@ -75,9 +79,9 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HTTP_BIND", "str", "0.0.0.0:8080", "host:port the web UI and API listen on.", "Server"),
     Knob("OAUTH_CALLBACK_BIND", "str", "127.0.0.1:8888", "Second bind for the Spotify OAuth callback (http://127.0.0.1:8888/callback); empty disables it.", "Server"),
     Knob("WEB_WORKERS", "int", 2, "Number of gunicorn worker processes.", "Server", minimum=1),
-    Knob("WEB_THREADS", "int", 2, "Threads per gunicorn worker: a slow client or an idle keep-alive connection holds one thread, not a whole worker; 1 means classic sync workers.", "Server", minimum=1),
+    Knob("WEB_THREADS", "int", 2, "Threads per gunicorn worker, each serving one request at a time; slow clients and idle keep-alive connections hold no thread.", "Server", minimum=1),
     Knob("WEB_TIMEOUT", "int", 60, "Seconds before gunicorn restarts a worker stuck on one request.", "Server", minimum=5),
-    Knob("ALLOWED_HOSTS", "list", ["*"], "Host names Harmony answers to (Django ALLOWED_HOSTS).", "Server"),
+    Knob("ALLOWED_HOSTS", "list", [], "Extra host names Harmony answers to, besides IP addresses, localhost and this machine's names (a leading dot allows subdomains); * answers any name, which lets DNS-rebinding pages in.", "Server"),
     Knob("DEBUG", "bool", False, "Django debug mode. Never enable on a server others can reach.", "Server"),
     Knob("TIME_ZONE", "str", "UTC", "Time zone used to display times in the UI; storage is always UTC.", "Server"),
     Knob("SECRET_KEY", "str", "", "Django secret key; when empty one is generated once and kept in CONFIG_DIR/secret_key (mode 0600).", "Server", secret=True),
@@ -132,8 +136,8 @@ KNOBS: tuple[Knob, ...] = (
     Knob("QUALITY_MAX_BIT_DEPTH", "int", 0, "Highest acceptable bit depth of lossless files; 0 accepts any.", "Library", minimum=0),
     Knob("QUALITY_STRICT", "bool", False, "Refuse files whose bitrate, sample rate or bit depth is unknown instead of accepting them.", "Library"),
     # --- Security (accounts; docs/operations/security.md) ---------------------------------
-    Knob("HARMONY_API_KEYS", "list", [], "Comma-separated API keys (16+ characters each) with full (admin) access; with no key here or in the database the API is open.", "Security", secret=True),
-    Knob("ALLOWED_ORIGINS", "list", ["*"], "Origins browsers may call the API from (CORS); * allows any origin, never with credentials.", "Security"),
+    Knob("HARMONY_API_KEYS", "list", [], "Comma-separated API keys (16+ characters each) with full (admin) access; with no key here or in the database and no account, the API is open (to callers that are not web pages of other sites).", "Security", secret=True),
+    Knob("ALLOWED_ORIGINS", "list", ["*"], "Origins browsers may call the API from (CORS); * allows any origin with a key, never with cookies; while the API is open only listed origins (never *) may call it.", "Security"),
     Knob("CSRF_TRUSTED_ORIGINS", "list", [], "Extra origins (scheme://host[:port]) trusted for UI form posts, e.g. the public URL behind a reverse proxy.", "Security"),
     Knob("UI_COOKIES_SECURE", "bool", False, "Send the session and CSRF cookies over HTTPS only; set true whenever Harmony is reached over TLS.", "Security"),
     Knob("TLS_ENABLED", "bool", False, "Harmony is reached over HTTPS: redirect HTTP to HTTPS and send HSTS.", "Security"),
@@ -370,6 +374,25 @@ def ensure_yml(path: Path) -> dict[str, Any]:
         return data
 
 
+def restrict_mode(path: Path, mode: int) -> None:
+    """Give `path` exactly `mode` (owner-only); a path another user owns is left as it is."""
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        if stat.S_IMODE(path.stat().st_mode) != mode:
+            os.chmod(path, mode)
+
+
+def ensure_private_sqlite(path: Path) -> None:
+    """Create the SQLite file owner-only before SQLite does (it would use 0644).
+
+    SQLite gives the `-wal` and `-shm` files the database file's mode, so they follow; files
+    an older version created are narrowed too. They hold live session ids and hashed keys.
+    """
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        restrict_mode(path.with_name(path.name + suffix), PRIVATE_FILE_MODE)
+
+
 def decrypt_file_value(config_dir: Path, knob: Knob, raw: Any, *, origin: str) -> Any:
     """A harmony.yml value as the program uses it: `enc:` secrets decrypted, others as they are."""
     # Hand-typed plain values keep working; only `enc:` values written by Harmony are decrypted.
@@ -399,9 +422,10 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         origin="environment variable CONFIG_DIR",
     )
     try:
-        config_dir.mkdir(parents=True, exist_ok=True)
+        config_dir.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
     except OSError as exc:
         raise ConfigError(f"CONFIG_DIR {config_dir}: cannot be created ({exc.strerror})") from None
+    restrict_mode(config_dir, PRIVATE_DIR_MODE)  # keys, the database and its sessions live here
     yml_path = config_dir / YML_NAME
     file_values = ensure_yml(yml_path)
 

@@ -42,6 +42,7 @@ from harmony_site.health import STARTED_AT_ENV
 logger = logging.getLogger("hdm.serve")
 
 STOP_TIMEOUT_S = 8.0  # inside Docker's default 10 s grace period
+WORKER_CLASS = "harmony_site.gunicorn_worker.HarmonyThreadWorker"
 POLL_S = 0.2
 STALE_TEMP_AGE_S = 3600.0
 ClusterWatchdog = Callable[[], bool]
@@ -149,10 +150,10 @@ def gunicorn_argv(config: Any) -> list[str]:
     if config["OAUTH_CALLBACK_BIND"]:
         argv += ["--bind", config["OAUTH_CALLBACK_BIND"]]
     argv += ["--workers", str(config["WEB_WORKERS"]), "--timeout", str(config["WEB_TIMEOUT"])]
-    # Threaded workers: a slow client holds one thread, not a whole worker, and keep-alive is
-    # honoured. More than 2 threads mostly add GIL contention (docs/api.md); 1 = sync workers.
-    threads = config["WEB_THREADS"]
-    argv += ["--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads)]
+    # Threaded workers that read request heads in their event loop (harmony_site/
+    # gunicorn_worker.py): slow-header clients hold no thread, so probes stay fast. More than
+    # 2 threads mostly add GIL contention (docs/api.md).
+    argv += ["--worker-class", WORKER_CLASS, "--threads", str(config["WEB_THREADS"])]
     # Workers must finish their requests inside our own stop deadline.
     argv += ["--graceful-timeout", str(int(STOP_TIMEOUT_S) - 2), "--no-control-socket"]
     return argv

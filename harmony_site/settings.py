@@ -6,7 +6,14 @@ from pathlib import Path
 
 import dj_database_url
 
-from harmony_site.config import KNOBS, ConfigError, get_config
+from harmony_site.config import (
+    KNOBS,
+    MIN_API_KEY_LENGTH,
+    ConfigError,
+    ensure_private_sqlite,
+    get_config,
+)
+from harmony_site.hosts import allowed_host_names
 from harmony_site.logs import logging_config
 from harmony_site.version import __version__
 
@@ -19,7 +26,10 @@ MUSIC_DIR: Path = HARMONY["MUSIC_DIR"]
 
 SECRET_KEY = HARMONY["SECRET_KEY"]
 DEBUG = HARMONY["DEBUG"]
-ALLOWED_HOSTS = HARMONY["ALLOWED_HOSTS"]
+# Django cannot express "any IP address", so harmony_site.hosts.HostGuardMiddleware checks the
+# Host header against these names (DNS rebinding) and Django itself accepts every host.
+HARMONY_ALLOWED_HOSTS = allowed_host_names(HARMONY["ALLOWED_HOSTS"])
+ALLOWED_HOSTS = ["*"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,6 +63,9 @@ MIDDLEWARE = [
     "harmony_site.logs.RequestIdMiddleware",
     # Outside everything that can fail, so even its errors reach API clients as JSON.
     "harmony_site.api.middleware.ApiErrorMiddleware",
+    "harmony_site.hosts.HostGuardMiddleware",
+    # Before CORS answers a preflight: open mode refuses other web sites (accounts/origins.py).
+    "accounts.origins.OpenModeOriginMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "accounts.csp.HarmonyCSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -83,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "harmony_site.ui.role_flags",
+                "accounts.exposure.api_open_banner",
             ],
         },
     },
@@ -95,6 +109,7 @@ if HARMONY["DATABASE_URL"]:
         )
     }
 else:
+    ensure_private_sqlite(CONFIG_DIR / "harmony.db")
     # Several processes write (gunicorn workers and the task cluster): WAL lets readers run
     # beside the writer, IMMEDIATE takes the write lock up front so a transaction waits for the
     # busy timeout instead of failing with "database is locked" on its first write, and
@@ -147,7 +162,7 @@ REST_FRAMEWORK = {
     # page-number pagination, django-filter + ordering on list endpoints.
     "DEFAULT_SCHEMA_CLASS": "harmony_site.api.schema.HarmonyAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["harmony_site.api.parsers.JSONParser"],
     "URL_FORMAT_OVERRIDE": None,  # JSON only; frees `?format=` for filters
     "EXCEPTION_HANDLER": "harmony_site.api.exceptions.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "harmony_site.api.pagination.HarmonyPagination",
@@ -274,9 +289,11 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "accounts.auth.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2"]
 
-if any(len(key) < 16 for key in HARMONY["HARMONY_API_KEYS"]):
+if any(len(key) < MIN_API_KEY_LENGTH for key in HARMONY["HARMONY_API_KEYS"]):
     # A short shared key is guessable despite the failure throttle; refuse it at start-up.
-    raise ConfigError("HARMONY_API_KEYS: every key must be at least 16 characters long")
+    raise ConfigError(
+        f"HARMONY_API_KEYS: every key must be at least {MIN_API_KEY_LENGTH} characters long"
+    )
 API_KEY_FAILURE_LIMIT = HARMONY["API_KEY_FAILURE_LIMIT"]
 API_KEY_FAILURE_WINDOW_S = HARMONY["LOGIN_COOLOFF_MINUTES"] * 60
 _rate = HARMONY["API_THROTTLE_RATE"]

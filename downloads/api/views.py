@@ -14,7 +14,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +27,7 @@ from downloads.wanted import meta_label
 from harmony_site.api.exceptions import ApiError
 from harmony_site.api.idempotency import idempotent
 from harmony_site.api.pagination import HarmonyPagination
+from harmony_site.api.parsers import JSONParser
 from providers.spotify.links import InvalidSpotifyLink, parse_spotify_link
 from providers.spotify.lists import InvalidTrackList, parse_csv, parse_text_list
 

@@ -69,6 +69,7 @@ def settings_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "manual_form": ManualOAuthForm(),
         "key_form": ApiKeyForm(),
         "keys": APIKey.objects.order_by("-created")[:100],
+        "env_key_count": len(get_config()["HARMONY_API_KEYS"]),
         "user_form": UserForm(),
         "users": _users(),
         "role_choices": RoleForm.base_fields["role"].choices,
@@ -173,7 +174,7 @@ def naming_preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required("admin")
 def slskd_test(request: HttpRequest) -> HttpResponse:
-    """Try the slskd URL and key from the form (an empty key: the saved one)."""
+    """Try the slskd URL and key from the form (an empty key: the saved one, saved URL only)."""
     form = SlskdTestForm(request.POST)
     form.is_valid()
     result = _try_slskd(
@@ -195,6 +196,12 @@ def _try_slskd(url: str, key: str) -> dict[str, str]:
     url = (url or config.url).strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         return {"state": "fail", "detail": "Enter the slskd URL (http://host:5030)."}
+    if not key and url != config.url:
+        # The saved key is only ever sent to the saved URL: a typed URL could be anyone's.
+        return {
+            "state": "fail",
+            "detail": "This URL differs from the saved one: type the slskd API key again.",
+        }
     config = replace(
         config,
         url=url,

@@ -20,9 +20,14 @@ _API_ADMINS = frozenset({ADMIN, ADMIN_KEY})
 NOT_FOUND = "404"  # a policy value meaning "every caller gets 404" (e.g. a bogus setup token)
 
 # policy -> HTTP method -> callers that must get through (everyone else must be refused:
-# UI → redirect to the login page or 403, API → 401/403, admin → redirect to its login).
+# UI → redirect to the login page or 403, API → 401/403, admin → redirect to its login; a 405
+# counts as refused). HEAD and OPTIONS follow the GET rule, PUT, PATCH and DELETE the POST rule.
 POLICIES: dict[str, dict[str, frozenset[str] | str]] = {
-    "public": {"GET": _EVERYONE},  # health, login page, the root redirect
+    "public": {"GET": _EVERYONE},  # health, schema, API docs
+    "redirect": {"GET": _EVERYONE, "POST": _EVERYONE},  # the root redirect, any method
+    "sign_in": {"GET": _EVERYONE, "POST": _EVERYONE},  # login forms answer everyone
+    # Signing out sends every caller to the login page; only a server error is wrong.
+    "sign_out": {"GET": _EVERYONE, "POST": _EVERYONE},
     "callback": {"GET": _EVERYONE},  # provider redirects (OAuth), validated by their state
     "setup": {"GET": NOT_FOUND, "POST": NOT_FOUND},  # first-run wizard, token-gated
     "ui_viewer": {"GET": _UI_VIEWERS},  # a UI page every role may see
@@ -35,17 +40,17 @@ POLICIES: dict[str, dict[str, frozenset[str] | str]] = {
     "api_operator_write": {"GET": _API_VIEWERS, "POST": _API_OPERATORS},  # IsOperator
     "api_admin_write": {"GET": _API_VIEWERS, "POST": _API_ADMINS},  # the DRF default
     "api_admin": {"GET": _API_ADMINS, "POST": _API_ADMINS},  # IsAdmin (reads included)
-    "admin_site": {"GET": frozenset({ADMIN})},  # the Django admin console
+    "admin_site": {"GET": frozenset({ADMIN}), "POST": frozenset({ADMIN})},  # the admin console
 }
 
 ROUTE_ACCESS: dict[str, str] = {
     # --- site, health, admin, docs (foundation, accounts, API) ---
-    "": "public",
+    "": "redirect",
     "live": "public",
     "env": "api_viewer_read",
     "admin/*": "admin_site",
-    "admin/login/": "public",
-    "admin/logout/": "public",
+    "admin/login/": "sign_in",
+    "admin/logout/": "sign_out",
     "api/health/live": "public",
     "api/health/ready": "public",
     "api/v1/health": "public",
@@ -54,8 +59,8 @@ ROUTE_ACCESS: dict[str, str] = {
     "api/v1/schema": "public",
     "api/docs": "public",
     # --- accounts ---
-    "ui/login/": "public",
-    "ui/logout/": "public",  # POST only; GET is 405 for everyone
+    "ui/login/": "sign_in",
+    "ui/logout/": "sign_out",  # POST only; GET is 405 for everyone
     "ui/setup/<str:token>/": "setup",
     # Web UI panels (issue 9; docs/ui/README.md)
     "ui/": "ui_viewer",

@@ -1,9 +1,14 @@
-"""`manage.py harmony_check`: run the readiness probes and print them as a table."""
+"""`manage.py harmony_check`: run the readiness probes, print them as a table, then warnings.
+
+The warnings (an open API, any host, any origin) are those of `manage.py check --deploy`;
+they never change the exit code, which answers "is Harmony ready?".
+"""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.exposure import exposure_warnings
 from harmony_site import probes
 
 
@@ -18,6 +23,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         reports = probes.run_probes(core_only=options["core"])
         self.stdout.write(format_table(reports))
+        for ident, message, hint in exposure_warnings():
+            self.stderr.write(f"WARNING {ident}: {message} {hint}")
         failed = probes.failing(reports)
         if failed:
             raise CommandError("failing probes: " + ", ".join(r.name for r in failed))
