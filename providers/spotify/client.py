@@ -171,7 +171,7 @@ class SpotifyClient:
         return {**params, "market": self.market} if self.market else params
 
     # -- user ---------------------------------------------------------------------------------
-    def _require_user(self, what: str) -> None:
+    def require_user(self, what: str) -> None:
         if self.mode != "pro":
             raise ProviderAuthError(
                 f"{what} needs PRO mode (a connected Spotify account); FREE mode reads only "
@@ -181,7 +181,7 @@ class SpotifyClient:
 
     def me(self) -> dict[str, str]:
         """The connected user: id, display_name, account_id (PRO only)."""
-        self._require_user("reading the account")
+        self.require_user("reading the account")
         body = Reader("GET /me").obj(self.get("/me"), "user")
         reader = Reader("GET /me")
         return {
@@ -261,14 +261,14 @@ class SpotifyClient:
     # -- the user's library (PRO) -----------------------------------------------------------------
     def saved_tracks(self) -> list[TrackMeta]:
         """Every saved ("liked") track, newest first (PRO only)."""
-        self._require_user("reading saved tracks")
+        self.require_user("reading saved tracks")
         reader = Reader("GET /me/tracks")
         entries = self._pages("/me/tracks", {"limit": PAGE_MAX})
         return [track_from(reader, reader.obj(e, "saved track").get("track")) for e in entries]
 
     def followed_artists(self) -> list[ArtistInfo]:
         """Every followed artist, by cursor paging (`after`) (PRO only)."""
-        self._require_user("reading followed artists")
+        self.require_user("reading followed artists")
         reader = Reader("GET /me/following")
         params = {"type": "artist", "limit": PAGE_MAX}
         pages = self._pages("/me/following", params, wrap="artists")
@@ -276,7 +276,7 @@ class SpotifyClient:
 
     def my_playlists(self) -> list[PlaylistInfo]:
         """The user's own, collaborative and followed playlists (PRO only)."""
-        self._require_user("reading your playlists")
+        self.require_user("reading your playlists")
         reader = Reader("GET /me/playlists")
         return [playlist_from(reader, p) for p in self._pages("/me/playlists", {"limit": PAGE_MAX})]
 
