@@ -3,7 +3,7 @@ watchlists and the dead-letter queue."""
 
 from django.urls import path
 
-from downloads import views
+from downloads import views, watchlist_views
 
 app_name = "downloads"
 
@@ -28,6 +28,11 @@ urlpatterns = [
     path("watchlists", views.watchlists_page, name="watchlists"),
     path("watchlists/<int:watchlist_id>", views.watchlist_update, name="watchlist-update"),
     path("watchlists/<int:watchlist_id>/sync", views.watchlist_sync, name="watchlist-sync"),
+    path(
+        "watchlists/<int:watchlist_id>/syncs",
+        watchlist_views.watchlist_syncs,
+        name="watchlist-syncs",
+    ),
     path("watchlists/<int:watchlist_id>/delete", views.watchlist_delete, name="watchlist-delete"),
     path("dlq", views.dlq_page, name="dlq"),
     path("dlq/requeue", views.dlq_requeue, name="dlq-requeue"),

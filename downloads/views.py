@@ -155,7 +155,7 @@ def _submit_links(links: list[str], *, actor: str, force: bool) -> list[dict[str
         except InvalidSpotifyLink as exc:
             rows.append({"input": link, "status": "invalid", "detail": str(exc)})
         except ProviderError as exc:
-            rows.append({"input": link, "status": "error", "detail": f"Spotify: {exc}"})
+            rows.append({"input": link, "status": "error", "detail": exc.message})
         else:
             rows.append(_submission_row(link, submission))
     return rows
@@ -476,8 +476,10 @@ def _watchlist_rows() -> list[Watchlist]:
         )
     )
     syncs = WatchlistSync.objects.in_bulk([row.last_sync_id for row in rows if row.last_sync_id])
+    outcomes = selectors.sync_outcomes(list(syncs))
     for row in rows:
         row.last_sync = syncs.get(row.last_sync_id)
+        row.outcome = outcomes.get(row.last_sync_id)
     return rows
 
 
@@ -531,11 +533,12 @@ def _watchlist_create(request: HttpRequest) -> HttpResponse:
                 actor=actor_for(request.user),
                 release_types=data["release_types"] or None,
                 since=data["since"] or "today",
+                sync_minutes=data["sync_minutes"],
             )
         except watchlists.WatchlistError as exc:
             form.add_error("link", str(exc))
         except ProviderError as exc:
-            form.add_error("link", f"Spotify: {exc}")
+            form.add_error("link", exc.message)
         else:
             messages.success(request, f"Now watching {watchlist.name or watchlist.spotify_id}.")
             return redirect("downloads:watchlists")
@@ -552,13 +555,13 @@ def watchlist_update(request: HttpRequest, watchlist_id: int) -> HttpResponse:
     form = WatchlistUpdateForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        changes: dict[str, Any] = {"enabled": data["enabled"]}
+        changes: dict[str, Any] = {"enabled": data["enabled"], "sync_minutes": data["sync_minutes"]}
         if watchlist.kind == Watchlist.Kind.ARTIST:
             changes.update(release_types=data["release_types"], since=data["since"])
         watchlists.update_watchlist(watchlist, actor=actor_for(request.user), **changes)
         messages.success(request, f"Saved {watchlist.name or watchlist.spotify_id}.")
     else:
-        messages.error(request, "The watchlist was not changed: check the date.")
+        messages.error(request, "The watchlist was not changed: check the date and interval.")
     return redirect("downloads:watchlists")
 
 

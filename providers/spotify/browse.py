@@ -64,7 +64,7 @@ def library_page(
     client.require_user(f"reading your {kind}")
     limit = max(1, min(limit, PAGE_MAX))
     words = query.casefold().split()
-    me = _my_id(client) if kind == "playlists" else ""
+    me = my_user_id(client) if kind == "playlists" else ""
     entries: list[LibraryEntry] = []
     total, scanned = None, 0
     for _ in range(SEARCH_SCAN_PAGES if words else 1):
@@ -159,7 +159,7 @@ def _thumbnail(artwork: tuple[Artwork, ...]) -> str:
     return artwork[-1].url if artwork else ""
 
 
-def _my_id(client: SpotifyClient) -> str:
+def my_user_id(client: SpotifyClient) -> str:
     """The connected user's id, as stored at login (one /me call if it is not yet known)."""
     row = login_state()
     if row is not None and row.spotify_user_id:

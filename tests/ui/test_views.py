@@ -297,7 +297,7 @@ def test_watching_a_track_link_is_a_field_error(operator):
     link = "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC"
     response = operator.post("/ui/watchlists", {"link": link})
     assert response.status_code == 200
-    assert "only artists and playlists" in response.content.decode()
+    assert "Only artists and playlists can be watched" in response.content.decode()
 
 
 # --- library -------------------------------------------------------------------------------------
