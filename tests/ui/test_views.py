@@ -446,9 +446,7 @@ def test_admin_manages_users(admin):
 
 @pytest.mark.django_db
 def test_spotify_manual_login_with_a_bad_url_is_a_field_error(admin):
-    response = admin.post(
-        "/ui/settings/spotify/manual", {"redirect_url": "http://127.0.0.1:8888/callback"}
-    )
+    response = admin.post("/ui/spotify/manual", {"redirect_url": "http://127.0.0.1:8888/callback"})
     assert response.status_code == 200
     assert "state" in response.content.decode()
 
