@@ -115,6 +115,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "api/v1/providers": "api_viewer_read",
     "api/v1/providers/<str:name>/test": "api_operator_write",
     "api/v1/spotify/search": "api_viewer_read",
+    "api/v1/spotify/library/<str:kind>": "api_viewer_read",
     # --- library ---
     "api/v1/activity": "api_viewer_read",
     "api/v1/library/artists": "api_viewer_read",
