@@ -168,18 +168,10 @@ def spotify_download(request: HttpRequest) -> HttpResponse:
         )
     except (InvalidSpotifyLink, ProviderError) as exc:
         return _pick_answer(request, ok=False, text=_message_of(exc))
-    counts = submission.counts() if submission.items else {}
-    if counts:
-        text = (
-            f"Queued {counts.get('enqueued', 0)}, already queued "
-            f"{counts.get('already_enqueued', 0)}, already owned {counts.get('owned', 0)}."
-        )
-    else:
-        text = {"owned": "Already in the library.", "already_enqueued": "Already queued."}.get(
-            submission.status, "Queued."
-        )
     job_url = reverse("downloads:job", args=[submission.job.pk]) if submission.job else ""
-    return _pick_answer(request, ok=True, text=text, url=job_url, url_text="see the job")
+    return _pick_answer(
+        request, ok=True, text=submission.summary(), url=job_url, url_text="see the job"
+    )
 
 
 @require_POST
