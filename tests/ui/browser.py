@@ -122,3 +122,15 @@ def disconnect(admin: Session) -> None:
     page.wait_for_load_state("networkidle")
     assert "disconnected" in page.locator(".messages").inner_text()
     assert "no account connected" in page.locator("#spotify-state").inner_text()
+
+
+HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-settling"
+
+
+def htmx_settled(page: Any) -> None:
+    """Wait until htmx has swapped and settled: new buttons act through htmx only after that.
+
+    (Polled with `evaluate`: `wait_for_function` evaluates a string, which the CSP forbids.)
+    """
+    script = f"!document.querySelector({HTMX_BUSY!r})"
+    wait_for(lambda: page.evaluate(script), timeout_s=10, what="htmx to settle")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.ui.browser import Session, disconnect, spotify_world, wait_for
+from tests.ui.browser import Session, disconnect, htmx_settled, spotify_world, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -104,6 +104,7 @@ def test_browse_your_spotify_download_and_follow(connected, session, world):
     page.fill("#library-q", "Starálfur")
     page.click("#library form[role=search] button")
     wait_for(lambda: page.locator("#library-list .pick").count() == 1, what="the search")
+    htmx_settled(page)
     track = page.locator("#library-list .pick")
     track.locator("button:has-text('Download now')").click()
     track.locator(".pick-result a:has-text('see the job')").wait_for()
@@ -112,6 +113,7 @@ def test_browse_your_spotify_download_and_follow(connected, session, world):
 
     page.click("#tab-artists")
     page.locator("#tab-artists[aria-current=page]").wait_for()
+    htmx_settled(page)
     sigur = page.locator("#library-list .pick").filter(has_text="Sigur Rós")
     sigur.locator("summary").click()
     sigur.locator("input[name=sync_minutes]").fill("60")
