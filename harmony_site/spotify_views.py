@@ -103,8 +103,8 @@ def _library_context(request: HttpRequest) -> dict[str, Any]:
         page = library_page(
             SpotifyClient.from_config(), kind, cursor=request.GET.get("cursor", ""), query=query
         )
-    except ProviderError as exc:
-        context["library_error"] = exc.message
+    except (ProviderError, ValueError) as exc:  # ValueError: a hand-edited cursor
+        context["library_error"] = _message_of(exc)
         page = LibraryPage(kind, [], None, "", 0)
     context["page"] = page
     return context

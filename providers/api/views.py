@@ -181,13 +181,16 @@ class SpotifyLibrary(APIView):
         query = SpotifyLibraryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         args = query.validated_data
-        page = library_page(
-            SpotifyClient.from_config(),
-            kind,
-            cursor=args["cursor"],
-            limit=args["limit"],
-            query=args["q"],
-        )
+        try:
+            page = library_page(
+                SpotifyClient.from_config(),
+                kind,
+                cursor=args["cursor"],
+                limit=args["limit"],
+                query=args["q"],
+            )
+        except ValueError as exc:  # a cursor that did not come from `next_cursor`
+            raise ValidationError({"cursor": [str(exc)]}) from exc
         params = {"cursor": page.next_cursor, "limit": args["limit"], "q": args["q"]}
         body = {
             "kind": kind,

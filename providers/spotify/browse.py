@@ -10,6 +10,7 @@ costs a bounded number of calls per click.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from providers.types import Artwork
 
 KINDS = ("playlists", "tracks", "artists")
 SEARCH_SCAN_PAGES = 10
+_CURSOR = {False: re.compile(r"\d{1,7}"), True: re.compile(r"[0-9A-Za-z]{1,64}")}  # offset | id
 _ENDPOINTS = {"playlists": "/me/playlists", "tracks": "/me/tracks", "artists": "/me/following"}
 
 
@@ -61,6 +63,8 @@ def library_page(
     """One page of the user's `kind` ("playlists", "tracks", "artists") from `cursor` (PRO)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+    if cursor and not _CURSOR[kind == "artists"].fullmatch(cursor):
+        raise ValueError("cursor: pass on the next_cursor of the page before, unchanged")
     client.require_user(f"reading your {kind}")
     limit = max(1, min(limit, PAGE_MAX))
     words = query.casefold().split()

@@ -72,3 +72,10 @@ def test_free_mode_and_unknown_kinds_answer_with_a_reason(spotify_env):
     free = viewer.get("/api/v1/spotify/library/playlists")
     assert free.status_code == 502 and "needs PRO mode" in free.json()["error"]["message"]
     assert viewer.get("/api/v1/spotify/library/albums").status_code == 404
+
+
+def test_a_made_up_cursor_is_a_400(pro):
+    viewer = key_client("viewer")
+    answer = viewer.get("/api/v1/spotify/library/tracks", {"cursor": "../me"})
+    assert answer.status_code == 400 and "cursor" in answer.json()["error"]["details"]
+    assert not pro.requests_to("GET", "/v1/me/tracks")
