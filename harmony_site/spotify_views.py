@@ -35,7 +35,7 @@ from harmony_site.forms import ManualOAuthForm
 from harmony_site.serve import OAUTH_LISTENER_ENV
 from harmony_site.ui import is_partial_request
 from providers.artwork import fetch_spotify_image, image_type
-from providers.errors import ProviderError
+from providers.errors import ProviderError, ProviderRateLimited
 from providers.spotify.browse import KINDS, LibraryPage, library_page
 from providers.spotify.client import SpotifyClient
 from providers.spotify.config import load_spotify_config
@@ -241,6 +241,12 @@ def spotify_artwork(request: HttpRequest) -> HttpResponse:
 
 
 def _message_of(exc: Exception) -> str:
+    if isinstance(exc, ProviderRateLimited):  # Spotify's own text is "API rate limit exceeded"
+        wait = f"in {round(exc.retry_after)} seconds" if exc.retry_after else "in a minute"
+        return (
+            "Spotify is limiting how often Harmony's app may ask (one limit for all its "
+            f"users): try again {wait}."
+        )
     return _sentence(exc.message if isinstance(exc, ProviderError) else str(exc))
 
 

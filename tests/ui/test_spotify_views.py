@@ -70,3 +70,11 @@ def test_the_artwork_proxy_fetches_only_spotify_images(viewer, pro):
     for elsewhere in ("http://169.254.169.254/latest/meta-data", "file:///etc/passwd"):
         refused = viewer.get("/ui/spotify/artwork", {"url": elsewhere})
         assert refused.status_code == 302 and refused["Location"].endswith("/img/cover.svg")
+
+
+def test_a_long_rate_limit_is_explained_in_the_panel(viewer, pro):
+    pro.rate_limit("/v1/me/playlists", retry_after=120)  # longer than Harmony waits
+    page = viewer.get("/ui/spotify").content.decode()
+    assert 'id="library-error"' in page
+    assert "Spotify is limiting how often Harmony&#x27;s app may ask" in page
+    assert "try again in 120 seconds." in page
