@@ -161,7 +161,7 @@ def test_follow_a_playlist_and_see_what_each_sync_did(connected, session, world)
     operator.check_clean("a watchlist's sync history")
 
 
-def test_free_mode_refuses_a_playlist_watchlist_with_the_reason(session, world):
+def test_free_mode_refuses_a_playlist_watchlist_with_the_reason(connected, session, world):
     admin = session("admin")
     disconnect(admin)  # auto mode without an account is FREE mode
     page = admin.page
