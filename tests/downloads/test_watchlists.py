@@ -382,3 +382,20 @@ def test_a_watched_playlist_downloads_in_sync_mode_and_its_m3u8_follows(
     paths = [line for line in lines if not line.startswith("#")]
     assert [Path(p).stem.split(" ", 1)[-1] for p in paths] == ["Song Bravo", "Song Alpha"]
     assert all((music / "playlists" / p).resolve().is_file() for p in paths)
+
+
+def test_each_sync_counts_how_its_new_items_jobs_are_doing(pro, library_dirs, settings):
+    from downloads import selectors
+
+    link = f"spotify:playlist:{pro.ids['playlist_mixed']}"
+    watchlist = watchlists.create_watchlist(link, actor="t")
+    first = watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
+    items = list(WatchlistItem.objects.filter(sync=first).order_by("position"))
+    assert len(items) == first.new == 5
+    Job.objects.filter(pk=items[0].job_id).update(state=JobState.DEAD, live_key=None)
+    _finish(items[1].job, "Sigur Rós/Ágætis byrjun (1999)/02 Svefn-g-englar.flac")
+    second = watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
+    outcomes = selectors.sync_outcomes([first.pk, second.pk])
+    assert outcomes[first.pk] == {"done": 1, "queued": 3, "failed": 1}
+    assert outcomes[second.pk] == {"done": 0, "queued": 0, "failed": 0}  # nothing new
+    assert list(selectors.sync_items(second.pk)) == []
