@@ -78,3 +78,17 @@ def test_a_long_rate_limit_is_explained_in_the_panel(viewer, pro):
     assert 'id="library-error"' in page
     assert "Spotify is limiting how often Harmony&#x27;s app may ask" in page
     assert "try again in 120 seconds." in page
+
+
+@pytest.mark.parametrize("kind", ["playlists", "tracks", "artists"])
+def test_every_control_of_your_spotify_has_a_label(admin, pro, kind):
+    from tests.ui.test_views import _Controls
+
+    parser = _Controls()
+    parser.feed(admin.get(f"/ui/spotify?kind={kind}").content.decode())
+    unlabelled = [
+        control
+        for control in parser.controls
+        if not control["_wrapped"] and control.get("id", "-") not in parser.labelled
+    ]
+    assert parser.controls and not unlabelled, unlabelled

@@ -22,6 +22,7 @@ PAGES = [
     "/ui/downloads",
     "/ui/downloads/live",
     "/ui/watchlists",
+    "/ui/spotify",
     "/ui/library",
     "/ui/dlq",
     "/ui/system",
