@@ -1,9 +1,9 @@
 """Readiness and supervision: the `cluster` probe, and the watchdog `harmony_serve` asks before
-restarting a stalled task cluster (see downloads/watchdog.py)."""
+restarting a stalled task cluster (see downloads/jobs/watchdog.py)."""
 
 from __future__ import annotations
 
-from downloads.watchdog import cluster_stalled, last_beat
+from downloads.jobs.watchdog import cluster_stalled, last_beat
 from harmony_site.probes import ProbeResult, register_probe
 from harmony_site.serve import register_cluster_watchdog
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from downloads import submissions, watchlists
+from downloads import submit, watchlists
 from downloads.forms import RELEASE_TYPES
 from downloads.models import JobKind
 from providers.errors import ProviderError
@@ -50,7 +50,7 @@ class Command(BaseCommand):
             raise CommandError(message) from exc
 
     def download(self, link: str) -> None:
-        submission = submissions.submit_spotify_ref(
+        submission = submit.submit_spotify_ref(
             parse_spotify_link(link), kind=JobKind.MANUAL, actor=ACTOR
         )
         job = f" (job {submission.job.pk})" if submission.job else ""
