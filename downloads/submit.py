@@ -221,6 +221,18 @@ class Submission:
             totals[result.status] += 1
         return totals
 
+    def summary(self) -> str:
+        """One sentence for a person (the Spotify page, `harmony_pick`)."""
+        if not self.items:  # a live request for the same release was found first
+            return {"owned": "Already in the library.", "already_enqueued": "Already queued."}.get(
+                self.status, "Queued."
+            )
+        counts = self.counts()
+        return (
+            f"Queued {counts['enqueued']}, already queued {counts['already_enqueued']}, "
+            f"already owned {counts['owned']}."
+        )
+
     @property
     def created_anything(self) -> bool:
         return self.status == "enqueued" or self.counts()["enqueued"] > 0

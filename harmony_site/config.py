@@ -77,7 +77,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("MUSIC_DIR", "path", "./data/music", "The music library Harmony files tracks into.", "Paths"),
     # --- Server --------------------------------------------------------------------------
     Knob("HTTP_BIND", "str", "0.0.0.0:8080", "host:port the web UI and API listen on.", "Server"),
-    Knob("OAUTH_CALLBACK_BIND", "str", "127.0.0.1:8888", "Second bind for the Spotify OAuth callback (http://127.0.0.1:8888/callback); empty disables it.", "Server"),
+    Knob("OAUTH_CALLBACK_BIND", "str", "127.0.0.1:8888", "Second bind for the Spotify OAuth callback (http://127.0.0.1:8888/callback); empty disables it, and so does a port taken by another program (with a warning; Harmony starts anyway).", "Server"),
     Knob("WEB_WORKERS", "int", 2, "Number of gunicorn worker processes.", "Server", minimum=1),
     Knob("WEB_THREADS", "int", 2, "Threads per gunicorn worker, each serving one request at a time; slow clients and idle keep-alive connections hold no thread.", "Server", minimum=1),
     Knob("WEB_TIMEOUT", "int", 60, "Seconds before gunicorn restarts a worker stuck on one request.", "Server", minimum=5),

@@ -199,6 +199,7 @@ class WatchlistOut(serializers.ModelSerializer):
             "release_types",
             "since",
             "write_m3u8",
+            "sync_minutes",
             "last_synced_at",
             "next_sync_at",
             "consecutive_failures",
@@ -389,12 +390,23 @@ def _release_types() -> serializers.ListField:
     )
 
 
+def _sync_minutes() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=5,
+        max_value=7 * 24 * 60,
+        help_text="Minutes between syncs; null: WATCHLIST_SYNC_MINUTES.",
+    )
+
+
 class WatchlistIn(serializers.Serializer):
     link = serializers.CharField(max_length=2000, help_text="Spotify artist or playlist link.")
     release_types = _release_types()
     since = serializers.DateField(required=False, allow_null=True)
     enabled = serializers.BooleanField(default=True)
     write_m3u8 = serializers.BooleanField(default=True)
+    sync_minutes = _sync_minutes()
 
 
 class WatchlistUpdateIn(serializers.Serializer):
@@ -402,3 +414,4 @@ class WatchlistUpdateIn(serializers.Serializer):
     since = serializers.DateField(required=False, allow_null=True)
     enabled = serializers.BooleanField(required=False)
     write_m3u8 = serializers.BooleanField(required=False)
+    sync_minutes = _sync_minutes()

@@ -379,7 +379,7 @@ class WatchlistsView(APIView):
     @idempotent
     def post(self, request: Request) -> Response:
         data = _valid(s.WatchlistIn, request.data)
-        options = {k: data[k] for k in ("release_types", "since") if k in data}
+        options = {k: data[k] for k in ("release_types", "since", "sync_minutes") if k in data}
         try:
             watchlist = watchlists.create_watchlist(
                 data["link"],

@@ -16,8 +16,8 @@ import pytest
 from tests.fakes.receiver import FakeReceiver
 from tests.fakes.slskd import FakeSlskd
 from tests.fakes.spotify import FakeSpotify
+from tests.ui.browser import CHROMIUM_ARGS, Session, wait_for
 from tests.ui.live import LiveHarmony
-from tests.ui.test_browser import CHROMIUM_ARGS, Session, wait_for
 
 pytestmark = pytest.mark.browser
 
