@@ -131,6 +131,9 @@ KNOBS: tuple[Knob, ...] = (
     Knob("QUALITY_MAX_SAMPLE_RATE", "int", 0, "Highest acceptable sample rate in Hz; 0 accepts any.", "Library", minimum=0),
     Knob("QUALITY_MAX_BIT_DEPTH", "int", 0, "Highest acceptable bit depth of lossless files; 0 accepts any.", "Library", minimum=0),
     Knob("QUALITY_STRICT", "bool", False, "Refuse files whose bitrate, sample rate or bit depth is unknown instead of accepting them.", "Library"),
+    Knob("AUDIO_ANALYSIS", "bool", True, "Decode every delivered file to check its spectrum (fake lossless), silence, clipping and loudness; false skips the checks and ReplayGain.", "Library"),
+    Knob("QUALITY_FAKE_LOSSLESS", "choice", "flag", "A lossless file whose spectrum shows a lossy encoder's low-pass or an upsampled source: quarantine it (next candidate), accept and flag it as suspect, or accept it.", "Library", choices=("quarantine", "flag", "accept")),
+    Knob("REPLAYGAIN", "bool", True, "Write ReplayGain 2.0 track gain and peak to every file, and album gain and peak once an album is complete.", "Library"),
     # --- Security (accounts; docs/operations/security.md) ---------------------------------
     Knob("HARMONY_API_KEYS", "list", [], "Comma-separated API keys (16+ characters each) with full (admin) access; with no key here or in the database the API is open.", "Security", secret=True),
     Knob("ALLOWED_ORIGINS", "list", ["*"], "Origins browsers may call the API from (CORS); * allows any origin, never with credentials.", "Security"),

@@ -16,11 +16,9 @@ from library.analysis.decode import DecodeError, open_pcm
 from library.analysis.levels import LevelMeter, Levels
 from library.analysis.loudness import Loudness, LoudnessMeter, gated_loudness
 from library.analysis.spectrum import SpectrumMeter, SpectrumVerdict
-
-REFERENCE_LUFS = -18.0  # ReplayGain 2.0's reference level
+from library.tagging.replaygain import REFERENCE_LUFS
 
 __all__ = [
-    "REFERENCE_LUFS",
     "AudioAnalysis",
     "DecodeError",
     "Levels",
