@@ -87,10 +87,13 @@ def verify_content(
 
 def describe(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     """(check, finding in words) for a stored `LibraryFile.analysis`, for pages and the API."""
-    if not evidence:
-        return [("Analysis", "not analysed yet")]
+    lines = []
+    if evidence.get("error"):  # the last re-verify could not read it
+        lines.append(("Analysis", f"failed: {evidence['error']}"))
+    if "spectrum" not in evidence:
+        return lines or [("Analysis", "not analysed yet")]
     spectrum, levels, loudness = evidence["spectrum"], evidence["levels"], evidence["loudness"]
-    lines = [("Spectrum", f"{_verdict_word(spectrum['kind'])}: {spectrum['detail']}")]
+    lines.append(("Spectrum", f"{_verdict_word(spectrum['kind'])}: {spectrum['detail']}"))
     lines.append(("Silence", _silence_words(levels)))
     lines.append(("Clipping", _clipping_words(levels)))
     lufs = loudness["integrated_lufs"]
