@@ -17,6 +17,7 @@ FLAG_WORDS = {
     "clipping": "clipped",
     "undecodable": "undecodable",
     "unreadable": "unreadable",
+    "missing": "missing on disk",
 }
 
 
