@@ -169,6 +169,8 @@ class LibraryFile(models.Model):
     analysis = models.JSONField(default=dict, blank=True)
     suspect = models.BooleanField(default=False, db_index=True)
     analysed_at = models.DateTimeField(null=True, blank=True)
+    # Raw Chromaprint words (base64), compared to find copies of the same recording.
+    fingerprint = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

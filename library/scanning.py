@@ -58,6 +58,7 @@ _NEW_FILE: dict[str, Any] = {
     "analysis": {},  # a scan indexes; analysis is ingest's or a re-verify's
     "suspect": False,
     "analysed_at": None,
+    "fingerprint": "",
 }
 
 

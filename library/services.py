@@ -130,7 +130,11 @@ def step_analyse(ctx: IngestContext) -> None:
     if not config["AUDIO_ANALYSIS"]:
         return
     ctx.checked = verification.verify_content(
-        ctx.path, lossless=ctx.info.lossless, profile=ctx.profile, replaygain=config["REPLAYGAIN"]
+        ctx.path,
+        lossless=ctx.info.lossless,
+        profile=ctx.profile,
+        replaygain=config["REPLAYGAIN"],
+        wanted=ctx.meta,
     )
 
 

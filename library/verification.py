@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from harmony_site.config import fsync_dir, get_config
-from library import catalog, naming
+from library import acoustic, catalog, naming
 from library.analysis import AudioAnalysis, DecodeError, album_loudness, analyse_file
 from library.models import Album, LibraryFile, VerifyRun
 from library.moving import TEMP_PREFIX, file_hash
@@ -33,6 +33,7 @@ from library.tagging.errors import UnreadableAudio
 from library.tagging.formats import open_audio
 from library.tagging.replaygain import ReplayGain, write_replaygain
 from library.verify import VerificationFailed
+from providers.types import TrackMeta
 
 logger = logging.getLogger("hdm.verify")
 
@@ -46,20 +47,37 @@ class Verification:
     analysis: AudioAnalysis
     flags: tuple[str, ...]
     replaygain: ReplayGain | None
+    identity: acoustic.Identity = field(default_factory=acoustic.Identity)
     analysed_at: Any = field(default_factory=timezone.now)
 
     def fields(self) -> dict[str, Any]:
         """LibraryFile columns."""
-        evidence = self.analysis.as_json() | {"flags": list(self.flags)}
-        return {"analysis": evidence, "suspect": bool(self.flags), "analysed_at": self.analysed_at}
+        evidence = self.analysis.as_json() | {
+            "flags": list(self.flags),
+            "recording": self.identity.evidence,
+        }
+        return {
+            "analysis": evidence,
+            "suspect": bool(self.flags),
+            "analysed_at": self.analysed_at,
+            "fingerprint": self.identity.stored,
+        }
 
 
 def verify_content(
-    path: Path, *, lossless: bool, profile: QualityProfile, replaygain: bool
+    path: Path,
+    *,
+    lossless: bool,
+    profile: QualityProfile,
+    replaygain: bool,
+    wanted: TrackMeta | None = None,
+    file_id: int | None = None,
 ) -> Verification:
-    """Decode and analyse `path`; raises VerificationFailed for audio the profile refuses.
+    """Decode and analyse `path`, fingerprint it; raises VerificationFailed for audio the
+    profile refuses or that AcoustID confidently names another recording than `wanted`'s ISRC.
 
-    Lossy files skip the spectrum check: their encoder's low-pass is expected.
+    Lossy files skip the spectrum check: their encoder's low-pass is expected. `file_id` (a
+    re-verify) keeps a file from matching itself as a same-recording copy.
     """
     try:
         analysis = analyse_file(path, spectrum=lossless)
@@ -67,6 +85,11 @@ def verify_content(
         raise VerificationFailed("undecodable", exc.detail) from None
     if analysis.spectrum.suspect and profile.fake_lossless == "quarantine":
         raise VerificationFailed("fake_lossless", analysis.spectrum.detail)
+    identity = acoustic.identify(
+        path, wanted=wanted, api_key=get_config()["ACOUSTID_API_KEY"], exclude_id=file_id
+    )
+    if identity.mismatch:
+        raise VerificationFailed("fingerprint_mismatch", identity.mismatch)
     flags = tuple(
         flag
         for flag in analysis.flags()
@@ -82,7 +105,7 @@ def verify_content(
         "hdm.verify.analysed",
         extra={"path": str(path), "flags": list(flags), "spectrum": analysis.spectrum.kind},
     )
-    return Verification(analysis, flags, gain)
+    return Verification(analysis, flags, gain, identity)
 
 
 def describe(evidence: dict[str, Any]) -> list[tuple[str, str]]:
@@ -109,6 +132,24 @@ def describe(evidence: dict[str, Any]) -> list[tuple[str, str]]:
                 f"track gain {evidence['track_gain_db']:+.2f} dB{album_text}",
             )
         )
+    return lines + _recording_words(evidence.get("recording") or {})
+
+
+def _recording_words(recording: dict[str, Any]) -> list[tuple[str, str]]:
+    if not recording:
+        return []
+    if recording["status"] != "taken":
+        return [("Fingerprint", f"not taken: {recording['detail']}")]
+    same = recording.get("same_recording") or []
+    text = (
+        "same recording as " + "; ".join(f"{m['path']} ({m['similarity']:.0%} alike)" for m in same)
+        if same
+        else "no other copy of this recording in the library"
+    )
+    lines = [("Fingerprint", text)]
+    if "acoustid" in recording:
+        found = recording["acoustid"]
+        lines.append(("Recording", f"{found['verdict']}: {found['detail']}"))
     return lines
 
 
@@ -308,7 +349,9 @@ def _reverify_one(run: VerifyRun, row: LibraryFile, profile: QualityProfile) -> 
     VerifyRun.objects.filter(pk=run.pk).update(current_path=row.path)
     try:
         lossless = read_audio(path).lossless
-        verification = verify_content(path, lossless=lossless, profile=profile, replaygain=False)
+        verification = verify_content(
+            path, lossless=lossless, profile=profile, replaygain=False, file_id=row.pk
+        )
     except (VerificationFailed, UnreadableAudio) as exc:
         code = getattr(exc, "code", "unreadable")
         with transaction.atomic():
