@@ -16,7 +16,7 @@ from providers.http import HttpClient
 from providers.throttle import Throttle
 
 USER_AGENT = f"Harmony/{__version__} (self-hosted music library manager)"
-_pace = Throttle(1.0)
+_pace = Throttle(1.1)  # one request a second, with a margin for network jitter
 
 
 def musicbrainz_http() -> HttpClient:
