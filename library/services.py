@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 
 from harmony_site.config import get_config
-from library import catalog, naming, quality, tagging, verification, verify
+from library import album_gain, catalog, naming, quality, tagging, verification, verify
 from library.audit import record_event
 from library.dedupe import DedupeDecision, decide_promotion
 from library.models import AuditEvent, LibraryFile
@@ -275,7 +275,7 @@ def _promote(ctx: IngestContext) -> IngestResult | None:
             )
             _record_ingest(ctx, row, old)
             if ctx.checked and track.album_id:
-                verification.enqueue_album_gain(track.album_id)
+                album_gain.enqueue_album_gain(track.album_id)
             # The moves are the last statements of the transaction: a failed move rolls the
             # rows back, and a failed commit undoes the moves below.
             if old is not None:

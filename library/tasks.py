@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from library import verification
+from library import album_gain, reverify
 from library.models import ScanRun, VerifyRun
 from library.scanning import scan_library
 
@@ -22,11 +22,11 @@ def run_scan(scan_id: int) -> None:
 
 def run_album_gain(album_id: int) -> None:
     """Album gain for a newly complete album; does nothing for an incomplete one."""
-    verification.apply_album_gain(album_id)
+    album_gain.apply_album_gain(album_id)
 
 
 def run_reverify(run_id: int) -> None:
     """Run a queued library re-verify; a redelivery finds it claimed and stops."""
     run = VerifyRun.objects.filter(pk=run_id).first()
     if run is not None:
-        verification.reverify_library(run)
+        reverify.reverify_library(run)

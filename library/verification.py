@@ -1,37 +1,28 @@
-"""Verified audio: what the analysers found in a file, what the profile makes of it, and the
-ReplayGain written from it (docs/library.md, "Verified audio").
+"""Verified audio: what the analysers and the fingerprint found in a file, what the profile
+makes of it, and that evidence in words (docs/library.md, "Verified audio").
 
 `verify_content` runs inside ingest (after the format checks, before tagging): it raises
-VerificationFailed when the profile quarantines fake lossless, otherwise it returns the
-evidence stored on the LibraryFile. `apply_album_gain` adds album gain to every file of a
-complete album; `reverify_library` analyses the whole library again with progress.
+VerificationFailed when the profile quarantines fake lossless or AcoustID names another
+recording, otherwise it returns the evidence stored on the LibraryFile and the track's
+ReplayGain. Album gain is `library/album_gain.py`; the library-wide re-verify
+`library/reverify.py`.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
-import secrets
-from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from harmony_site.config import fsync_dir, get_config
-from library import acoustic, catalog, naming
-from library.analysis import AudioAnalysis, DecodeError, album_loudness, analyse_file
-from library.models import Album, LibraryFile, VerifyRun
-from library.moving import TEMP_PREFIX, file_hash
+from harmony_site.config import get_config
+from library import acoustic
+from library.analysis import AudioAnalysis, DecodeError, analyse_file
 from library.quality import QualityProfile
-from library.tagging import read_audio
-from library.tagging.errors import UnreadableAudio
-from library.tagging.formats import open_audio
-from library.tagging.replaygain import ReplayGain, write_replaygain
+from library.tagging.replaygain import ReplayGain
 from library.verify import VerificationFailed
 from providers.types import TrackMeta
 
@@ -182,195 +173,3 @@ def _clipping_words(levels: dict[str, Any]) -> str:
 
 def _dbtp(peak: float) -> str:
     return f"{20 * math.log10(peak):.1f} dBTP" if peak > 0 else "silent"
-
-
-# --- Album gain -----------------------------------------------------------------------------
-
-
-def album_is_complete(album: Album) -> bool:
-    """Every track the album lists has a file in the library."""
-    if not album.track_total:
-        return False
-    owned = (
-        LibraryFile.objects.filter(track__album=album, state=LibraryFile.State.PRESENT)
-        .values("track_id")
-        .distinct()
-        .count()
-    )
-    return owned >= album.track_total
-
-
-def enqueue_album_gain(album_id: int) -> None:
-    """Within a transaction: once the album is complete, run `apply_album_gain` after commit.
-
-    A lost task only delays album gain: a library re-verify adds it to complete albums.
-    """
-    album = Album.objects.filter(pk=album_id).first()
-    if album is None or not get_config()["REPLAYGAIN"] or not album_is_complete(album):
-        return
-    from django_q.tasks import async_task
-
-    transaction.on_commit(
-        lambda: async_task("library.tasks.run_album_gain", album_id, group="replaygain")
-    )
-
-
-def apply_album_gain(album_id: int) -> bool:
-    """Write album gain and peak into every file of a complete album; False when it is not.
-
-    The album is measured as one programme (all its 400 ms blocks gated together). Each file
-    is rewritten through a copy renamed over it, so a crash leaves the old or the new file.
-    """
-    album = Album.objects.filter(pk=album_id).first()
-    if album is None or not album_is_complete(album) or not get_config()["REPLAYGAIN"]:
-        return False
-    rows = list(
-        LibraryFile.objects.filter(track__album=album, state=LibraryFile.State.PRESENT).order_by(
-            "track__disc_number", "track__track_number"
-        )
-    )
-    paths = [_on_disk(row) for row in rows]
-    lufs, peak = album_loudness(paths)
-    if lufs is None:
-        return False
-    album_gain = ReplayGain.from_loudness(lufs, peak).track_gain_db
-    for row, path in zip(rows, paths, strict=True):
-        _write_album_gain(row, path, album_gain=album_gain, album_peak=peak)
-    logger.info(
-        "hdm.replaygain.album_written",
-        extra={"album_id": album.pk, "files": len(rows), "album_gain_db": round(album_gain, 2)},
-    )
-    return True
-
-
-def _write_album_gain(
-    row: LibraryFile, path: Path, *, album_gain: float, album_peak: float
-) -> None:
-    evidence = dict(row.analysis)
-    track_gain = evidence.get("track_gain_db")
-    if track_gain is None:  # not analysed yet (e.g. indexed by a scan): measure it now
-        evidence = verify_content(
-            path, lossless=True, profile=QualityProfile(fake_lossless="flag"), replaygain=True
-        ).fields()["analysis"]
-        track_gain = evidence["track_gain_db"]
-    gain = ReplayGain(
-        track_gain_db=track_gain,
-        track_peak=evidence["loudness"]["true_peak"],
-        album_gain_db=album_gain,
-        album_peak=album_peak,
-    )
-    _retag_in_place(path, gain)
-    evidence["album_gain_db"] = album_gain
-    evidence["album_peak"] = album_peak
-    info = read_audio(path)
-    LibraryFile.objects.filter(pk=row.pk).update(
-        analysis=evidence,
-        content_hash=file_hash(path),
-        **catalog.file_fields(info, path, tags=info.tags),
-    )
-
-
-def _retag_in_place(path: Path, gain: ReplayGain) -> None:
-    """Tag a copy beside `path`, fsync it, rename it over `path`: never a half-written file."""
-    temp = path.with_name(f"{TEMP_PREFIX}{secrets.token_hex(8)}{path.suffix}")
-    try:
-        with open(path, "rb") as src, open(temp, "xb") as dst:
-            while chunk := src.read(1 << 20):
-                dst.write(chunk)
-        fmt, audio = open_audio(temp, check_extension=False)
-        write_replaygain(audio, fmt, gain)
-        audio.save()
-        with open(temp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-    fsync_dir(path.parent)
-
-
-def _on_disk(row: LibraryFile) -> Path:
-    return naming.resolve_inside(Path(settings.MUSIC_DIR), PurePosixPath(row.path))
-
-
-# --- Library-wide re-verify -----------------------------------------------------------------
-
-
-def start_reverify(*, actor: str) -> VerifyRun:
-    """Queue a re-verify of the whole library; the caller enqueues `run_reverify` on commit."""
-    total = LibraryFile.objects.filter(state=LibraryFile.State.PRESENT).count()
-    return VerifyRun.objects.create(actor=actor, total=total)
-
-
-def reverify_library(run: VerifyRun) -> VerifyRun:
-    """Analyse every present file again, storing evidence and progress as it goes.
-
-    ReplayGain tags are not rewritten here (that would change every file's bytes); complete
-    albums without album gain get it at the end.
-    """
-    claimed = VerifyRun.objects.filter(pk=run.pk, state=VerifyRun.State.QUEUED).update(
-        state=VerifyRun.State.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
-        logger.info("hdm.verify.claim_skipped", extra={"verify_run_id": run.pk})
-        return run
-    profile = QualityProfile.from_config()
-    if profile.fake_lossless == "quarantine":  # a library file is flagged, never moved out
-        profile = replace(profile, fake_lossless="flag")
-    albums: set[int] = set()
-    try:
-        for row in (
-            LibraryFile.objects.filter(state=LibraryFile.State.PRESENT)
-            .select_related("track")
-            .iterator()
-        ):
-            _reverify_one(run, row, profile)
-            if row.track and row.track.album_id and "album_gain_db" not in row.analysis:
-                albums.add(row.track.album_id)
-        for album_id in albums:
-            apply_album_gain(album_id)
-    except Exception as exc:
-        VerifyRun.objects.filter(pk=run.pk).update(
-            state=VerifyRun.State.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-        raise
-    VerifyRun.objects.filter(pk=run.pk).update(
-        state=VerifyRun.State.FINISHED, current_path="", finished_at=timezone.now()
-    )
-    run.refresh_from_db()
-    logger.info(
-        "hdm.verify.run_finished",
-        extra={"verify_run_id": run.pk, "files": run.done, "suspect": run.suspect},
-    )
-    return run
-
-
-def _reverify_one(run: VerifyRun, row: LibraryFile, profile: QualityProfile) -> None:
-    path = _on_disk(row)
-    VerifyRun.objects.filter(pk=run.pk).update(current_path=row.path)
-    try:
-        lossless = read_audio(path).lossless
-        verification = verify_content(
-            path, lossless=lossless, profile=profile, replaygain=False, file_id=row.pk
-        )
-    except (VerificationFailed, UnreadableAudio) as exc:
-        code = getattr(exc, "code", "unreadable")
-        with transaction.atomic():
-            LibraryFile.objects.filter(pk=row.pk).update(
-                suspect=True,
-                analysis=row.analysis | {"flags": [code], "error": str(exc)},
-                analysed_at=timezone.now(),
-            )
-            _count(run, failed=1, suspect=1)
-        return
-    fields = verification.fields()
-    if "album_gain_db" in row.analysis:  # keep what the last album pass wrote
-        fields["analysis"] |= {k: row.analysis[k] for k in ("album_gain_db", "album_peak")}
-    with transaction.atomic():
-        LibraryFile.objects.filter(pk=row.pk).update(**fields)
-        _count(run, suspect=int(fields["suspect"]))
-
-
-def _count(run: VerifyRun, *, failed: int = 0, suspect: int = 0) -> None:
-    VerifyRun.objects.filter(pk=run.pk).update(
-        done=F("done") + 1, failed=F("failed") + failed, suspect=F("suspect") + suspect
-    )

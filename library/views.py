@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.auth import actor_for, role_required
 from harmony_site.ui import paginate, query_without_page, render_panel
-from library import selectors, verification
+from library import reverify, selectors
 from library.spectrogram import spectrogram_png
 
 SEARCH_MAX = 200
@@ -86,7 +86,7 @@ def verify_start(request: HttpRequest) -> HttpResponse:
     """Re-verify the whole library in the task cluster."""
     from django_q.tasks import async_task
 
-    run = verification.start_reverify(actor=actor_for(request.user))
+    run = reverify.start_reverify(actor=actor_for(request.user))
     transaction.on_commit(lambda: async_task("library.tasks.run_reverify", run.pk, group="verify"))
     messages.success(request, f"Re-verify {run.pk} started: {run.total} files to analyse.")
     return redirect("library:library")

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from accounts.auth import IsOperator, IsViewer, actor_for
 from harmony_site.api.idempotency import idempotent
-from library import verification
+from library import reverify
 from library.api import filters
 from library.api.serializers import (
     AlbumSerializer,
@@ -206,7 +206,7 @@ class VerifyRunList(generics.ListCreateAPIView):
     @extend_schema(request=None, responses={201: VerifyRunSerializer})
     @idempotent
     def post(self, request: Request) -> Response:
-        run = verification.start_reverify(actor=actor_for(request.user))
+        run = reverify.start_reverify(actor=actor_for(request.user))
         transaction.on_commit(
             lambda: async_task("library.tasks.run_reverify", run.pk, group="verify")
         )

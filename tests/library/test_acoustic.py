@@ -16,8 +16,9 @@ import requests
 from harmony_site.config import get_config
 from library import fingerprint
 from library.services import ingest_file
-from providers import acoustid
+from providers import acoustid, musicbrainz
 from providers.errors import ProviderAuthError
+from providers.throttle import Throttle
 from tests.audio import write_pcm
 from tests.audio_corpus import music_like, through_mp3
 from tests.fakes.acoustid import FakeAcoustid, FakeMusicBrainz, decode_fingerprint
@@ -148,20 +149,43 @@ def test_an_invalid_key_leaves_the_file_unjudged(library_dirs, services, monkeyp
         acoustid.lookup("AQAAA0mUaEkSZSoA", 3, api_key="wrong-key")
 
 
-def test_lookups_keep_to_the_three_per_second_limit(services, tmp_path):
+def test_throttle_spaces_calls_by_its_interval():
+    now, slept = [10.0], []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+        now[0] += seconds
+
+    pace = Throttle(0.4, clock=lambda: now[0], sleep=sleep)
+    for _ in range(4):
+        pace.wait()
+    now[0] += 5  # a quiet spell: the next call goes at once
+    pace.wait()
+
+    assert slept == [0.4, 0.4, 0.4]
+    # Paced 10 % below the published limits of 3 and 1 requests per second.
+    assert acoustid._pace.interval_s == pytest.approx(1.1 / 3)
+    assert musicbrainz._pace.interval_s == pytest.approx(1.1)
+
+
+def test_many_lookups_all_succeed_and_the_fake_enforces_the_limit(services, tmp_path):
     fake_acoustid, _ = services
     path = write_pcm(tmp_path / "a.flac", "flac", _song(9), sample_rate=RATE)
+    fake_acoustid.add_track(_raw(path), [WANTED])
     packed = fingerprint.fingerprint_file(path, compressed=True)
 
-    for _ in range(7):
-        acoustid.lookup(packed.compressed, packed.duration_s, api_key=KEY)
+    answers = [acoustid.lookup(packed.compressed, packed.duration_s, api_key=KEY) for _ in range(7)]
 
-    assert fake_acoustid.rate_limited == 0
-    # The fake does enforce it: a client that does not pace itself is refused.
+    assert all(found and found[0].recording_ids == (WANTED,) for found in answers)
+    # A client that does not pace itself is refused with the service's error shape.
     url = fake_acoustid.url + "/v2/lookup"
     form = {"client": KEY, "duration": "8", "fingerprint": packed.compressed}
-    codes = [requests.post(url, data=form, timeout=5).status_code for _ in range(5)]
-    assert 429 in codes and fake_acoustid.rate_limited >= 1
+    refused = [
+        reply.json()
+        for reply in (requests.post(url, data=form, timeout=5) for _ in range(5))
+        if reply.status_code == 429
+    ]
+    assert refused and refused[0]["error"]["code"] == 14 and refused[0]["status"] == "error"
 
 
 def test_without_fpcalc_the_other_checks_still_run(library_dirs, monkeypatch):

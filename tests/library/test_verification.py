@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from harmony_site.config import get_config
-from library import verification
+from library import album_gain, reverify, verification
 from library.analysis import album_loudness
 from library.models import LibraryFile, VerifyRun
 from library.moving import file_hash
@@ -199,7 +199,7 @@ def test_album_gain_is_written_to_every_file_once_the_album_is_complete(library_
         rows.append(result.library_file)
     album_id = rows[0].track.album_id
 
-    assert verification.apply_album_gain(album_id) is True
+    assert album_gain.apply_album_gain(album_id) is True
 
     paths = [music / row.path for row in rows]
     lufs, peak = album_loudness(paths)
@@ -224,7 +224,7 @@ def test_album_gain_waits_for_the_last_track(library_dirs):
         _album_track(downloads, 1, 0.1), meta=meta, source=SOURCE, actor="job:7"
     ).library_file
 
-    assert verification.apply_album_gain(row.track.album_id) is False
+    assert album_gain.apply_album_gain(row.track.album_id) is False
     assert "album_gain_db" not in LibraryFile.objects.get(pk=row.pk).analysis
 
 
@@ -261,9 +261,9 @@ def test_reverify_analyses_every_file_with_progress_and_never_moves_one(library_
         for path, title in ((genuine, "real"), (fake, "fake"))
     ]
     knobs(AUDIO_ANALYSIS=True, QUALITY_FAKE_LOSSLESS="quarantine")
-    run = verification.start_reverify(actor="user:alice")
+    run = reverify.start_reverify(actor="user:alice")
 
-    run = verification.reverify_library(run)
+    run = reverify.reverify_library(run)
 
     assert (run.state, run.total, run.done, run.suspect, run.failed) == ("finished", 2, 2, 1, 0)
     real, bad = (LibraryFile.objects.get(pk=row.pk) for row in rows)
@@ -274,10 +274,10 @@ def test_reverify_analyses_every_file_with_progress_and_never_moves_one(library_
 
 
 def test_reverify_run_is_claimed_once(library_dirs):
-    run = verification.start_reverify(actor="system")
-    verification.reverify_library(run)
+    run = reverify.start_reverify(actor="system")
+    reverify.reverify_library(run)
     VerifyRun.objects.filter(pk=run.pk).update(done=0)
 
-    again = verification.reverify_library(run)
+    again = reverify.reverify_library(run)
 
     assert VerifyRun.objects.get(pk=again.pk).done == 0
