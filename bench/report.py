@@ -68,6 +68,15 @@ def rows_library(data: dict[str, Any]) -> Iterator[Row]:
         yield Row("library", "peak RSS (MiB)", _num(data["peak_rss_mib"]))
 
 
+def rows_verify(data: dict[str, Any]) -> Iterator[Row]:
+    for label, cost in data.get("per_minute_of_audio", {}).items():
+        yield Row(
+            "verify", f"{label}: CPU s per minute of audio", _num(cost["cpu_s_per_audio_min"])
+        )
+        yield Row("verify", f"{label}: wall s per minute of audio",
+                  _num(cost["wall_s_per_audio_min"]))  # fmt: skip
+
+
 def rows_pipeline(data: dict[str, Any]) -> Iterator[Row]:
     run = data.get("run", {})
     label = f"{run.get('tracks', '?')} tracks, {data.get('mode', '')}"
@@ -126,6 +135,7 @@ READERS: dict[str, Callable[[dict[str, Any]], Iterator[Row]]] = {
     "pipeline": rows_pipeline,
     "api": rows_api,
     "slow_clients": rows_slow_clients,
+    "verify": rows_verify,
 }
 
 

@@ -57,6 +57,8 @@ class QualityProfile:
     max_sample_rate: int = 0  # Hz; 0 = no maximum
     max_bit_depth: int = 0  # 0 = no maximum
     strict: bool = False  # unknown bitrate/sample rate/bit depth fails instead of passing
+    # A lossless file whose spectrum says lossy or upsampled: "quarantine", "flag" or "accept".
+    fake_lossless: str = "flag"
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.formats if name not in QUALITY_CLASSES]
@@ -76,6 +78,7 @@ class QualityProfile:
             max_sample_rate=config["QUALITY_MAX_SAMPLE_RATE"],
             max_bit_depth=config["QUALITY_MAX_BIT_DEPTH"],
             strict=config["QUALITY_STRICT"],
+            fake_lossless=config["QUALITY_FAKE_LOSSLESS"],
         )
 
 

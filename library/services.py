@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 
 from harmony_site.config import get_config
-from library import catalog, naming, quality, tagging, verify
+from library import album_gain, catalog, naming, quality, tagging, verification, verify
 from library.audit import record_event
 from library.dedupe import DedupeDecision, decide_promotion
 from library.models import AuditEvent, LibraryFile
@@ -63,6 +63,7 @@ class IngestContext:
     lyrics: Lyrics | None
     profile: quality.QualityProfile
     parsed: tagging.ParsedAudio | None = None  # verify's parse, reused by the tag step
+    checked: verification.Verification | None = None  # decoded-audio evidence, when enabled
     info: tagging.AudioInfo | None = None
     tags: dict[str, list[str]] = field(default_factory=dict)  # snapshot after tagging
     content_hash: str = ""
@@ -122,12 +123,33 @@ def step_verify(ctx: IngestContext) -> None:
     ctx.info = ctx.parsed.info
 
 
+def step_analyse(ctx: IngestContext) -> None:
+    """Decode the audio: spectrum (fake lossless), silence, clipping, loudness for ReplayGain."""
+    assert ctx.info is not None
+    config = get_config()
+    if not config["AUDIO_ANALYSIS"]:
+        return
+    ctx.checked = verification.verify_content(
+        ctx.path,
+        lossless=ctx.info.lossless,
+        profile=ctx.profile,
+        replaygain=config["REPLAYGAIN"],
+        wanted=ctx.meta,
+    )
+
+
 def step_tag(ctx: IngestContext) -> None:
     """Write the wanted metadata (and artwork, lyrics) while the file is in DOWNLOADS_DIR."""
     assert ctx.parsed is not None
     # Verify's parse is reused: the file is read once, and the snapshot stored on the row is
     # what was just written, not the downloaded file's old tags.
-    written = tagging.tag_parsed(ctx.parsed, ctx.meta, artwork=ctx.artwork, lyrics=ctx.lyrics)
+    written = tagging.tag_parsed(
+        ctx.parsed,
+        ctx.meta,
+        artwork=ctx.artwork,
+        lyrics=ctx.lyrics,
+        replaygain=ctx.checked.replaygain if ctx.checked else None,
+    )
     ctx.tags = written.tags
     logger.info("hdm.tag.completed", extra=_log_ids(ctx))
 
@@ -159,6 +181,7 @@ def step_promote(ctx: IngestContext) -> None:
 STEPS: tuple[Callable[[IngestContext], None], ...] = (
     step_find_promoted,
     step_verify,
+    step_analyse,
     step_tag,
     step_hash,
     step_name,
@@ -248,8 +271,11 @@ def _promote(ctx: IngestContext) -> IngestResult | None:
                 source=ctx.source,
                 content_hash=ctx.content_hash,
                 **catalog.file_fields(ctx.info, ctx.path, tags=ctx.tags),
+                **(ctx.checked.fields() if ctx.checked else {}),
             )
             _record_ingest(ctx, row, old)
+            if ctx.checked and track.album_id:
+                album_gain.enqueue_album_gain(track.album_id)
             # The moves are the last statements of the transaction: a failed move rolls the
             # rows back, and a failed commit undoes the moves below.
             if old is not None:

@@ -88,6 +88,9 @@ ROUTE_ACCESS: dict[str, str] = {
     "ui/library/artists/<int:artist_id>": "ui_viewer",
     "ui/library/albums/<int:album_id>": "ui_viewer",
     "ui/library/tracks/<int:track_id>": "ui_viewer",
+    "ui/library/files/<int:file_id>/spectrogram.png": "ui_viewer",
+    "ui/library/verify": "ui_operator_action",
+    "ui/library/verify/<int:run_id>": "ui_viewer",
     "ui/settings": "ui_admin",
     "ui/settings/naming-preview": "ui_admin",
     "ui/settings/slskd/test": "ui_admin_action",
@@ -133,6 +136,8 @@ ROUTE_ACCESS: dict[str, str] = {
     "api/v1/library/files/<int:pk>": "api_viewer_read",
     "api/v1/library/scans": "api_operator_write",
     "api/v1/library/scans/<int:pk>": "api_viewer_read",
+    "api/v1/library/verify-runs": "api_operator_write",
+    "api/v1/library/verify-runs/<int:pk>": "api_viewer_read",
     "api/v1/library/tracks/<int:track_id>/wrong-file": "api_operator_write",
     # --- downloads (HDM) ---
     "api/v1/downloads": "api_operator_write",
