@@ -185,7 +185,7 @@ def _watch(job: Job, client) -> Outcome:
         "bytes_transferred": transfer.bytes_transferred,
     }
     if transfer.state.is_success:
-        return _delivered(job, transfer, now=now, fields=fields)
+        return _delivered(job, transfer, client=client, now=now, fields=fields)
     if transfer.state.is_terminal:
         return _ended(job, candidate, transfer, client=client, now=now, fields=fields)
     fields["transfer_terminal_since"] = None
@@ -239,7 +239,7 @@ def _ended(job: Job, candidate: Candidate, transfer: Transfer, *, client, now, f
     return _retire_candidate(job, candidate, reason=reason, detail=detail, client=client)
 
 
-def _delivered(job: Job, transfer: Transfer, *, now, fields) -> Outcome:
+def _delivered(job: Job, transfer: Transfer, *, client, now, fields) -> Outcome:
     try:
         path = find_delivered_file(transfer)
     except paths.UnsafeDownloadPath as exc:
@@ -257,11 +257,42 @@ def _delivered(job: Job, transfer: Transfer, *, now, fields) -> Outcome:
     since = job.transfer_terminal_since or now
     if now - since <= timedelta(seconds=knob("HDM_FILE_APPEAR_TIMEOUT_S")):
         return Wait(now + poll_delay(), fields={**fields, "transfer_terminal_since": since})
+    wrong = _wrong_size_file(transfer)
+    if wrong is not None:
+        return _wrong_size_delivered(job, transfer, wrong, client=client)
     return Retry(
         "disk",
         "file_missing",
         f"slskd reports {transfer.filename!r} complete but no file of {transfer.size} bytes "
         "appeared in DOWNLOADS_DIR (check the slskd path mapping and permissions)",
+    )
+
+
+def _wrong_size_file(transfer: Transfer) -> Path | None:
+    """The delivered file at its mapped path but of another size than slskd reported."""
+    try:
+        # A bare remote name carries no size: any size is found.
+        return paths.local_path_for(transfer.filename)
+    except (paths.DownloadedFileMissing, paths.UnsafeDownloadPath):
+        return None
+
+
+def _wrong_size_delivered(job: Job, transfer: Transfer, path: Path, *, client) -> Outcome:
+    """A file of the wrong size is this candidate's failure, not the disk's: quarantine it,
+    never download that copy again, and try the next candidate at once."""
+    from library.quarantine import quarantine_file
+
+    actual = path.stat().st_size
+    detail = f"slskd reported {transfer.size} bytes delivered, the file has {actual}"
+    quarantine_file(path, reason="wrong_size", detail=detail)
+    candidate = job.current_candidate
+    block_candidate(candidate, reason="wrong_size", detail=detail)
+    logger.warning(
+        "hdm.download.wrong_size",
+        extra={"job_id": job.pk, "peer": candidate.username, "bytes": actual},
+    )
+    return _retire_candidate(
+        job, candidate, reason="wrong_size", detail=detail, client=client, penalise=False
     )
 
 

@@ -530,7 +530,10 @@ class FakeSlskd(FakeServer):
             return
         target = self._destination(transfer.filename)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(self._content(transfer))
+        content = self._content(transfer)
+        if transfer.script.delivered_bytes is not None:
+            content = content[: transfer.script.delivered_bytes]
+        target.write_bytes(content)
         transfer.local_path = target
         local = PurePosixPath(self.slskd_downloads_dir) / target.relative_to(self.downloads_dir)
         self._add_event(
