@@ -65,10 +65,19 @@ def run_downloading(job: Job) -> Outcome:
     client = clients.slskd_client()
     if job.transfer_id:
         return _watch(job, client)
-    candidate = next_candidate(job)
+    candidate = _unrecorded_candidate(job) or next_candidate(job)
     if candidate is None:
         return candidates_exhausted(job)
     return _enqueue(job, client, candidate)
+
+
+def _unrecorded_candidate(job: Job) -> Candidate | None:
+    """The candidate a run was enqueueing when it stopped before recording the transfer (a kill,
+    a timeout): `_enqueue` looks it up in slskd before sending anything again."""
+    candidate = job.current_candidate
+    if candidate is not None and candidate.state == Candidate.State.TRYING:
+        return candidate
+    return None
 
 
 def next_candidate(job: Job) -> Candidate | None:
@@ -133,31 +142,73 @@ def _fail_candidate(candidate: Candidate, *, reason: str, detail: str = "") -> N
 
 
 def _enqueue(job: Job, client, candidate: Candidate) -> Outcome:
+    """Enqueue the candidate in slskd, adopting its transfer if slskd already has one.
+
+    The candidate is marked `trying` before the POST, so a run that dies before recording the
+    answer is followed by one that looks the transfer up (provider-apis.md 1.4: (username,
+    filename) is its identity) instead of abandoning it. An ambiguous answer (a 5xx, a timeout,
+    "already in progress") is looked up the same way before the candidate is given up.
+    """
     try:
         check_remote_path(candidate.filename)  # `.`/`..` segments are never enqueued
     except UnsafeRemotePath as exc:
         _fail_candidate(candidate, reason="unsafe_path", detail=str(exc))
         return Wait(timezone.now(), reason="candidate_refused", details={"detail": str(exc)})
+    adopted = _adopt_existing(job, client, candidate)
+    if adopted is not None:
+        return adopted
     Candidate.objects.filter(pk=candidate.pk).update(state=Candidate.State.TRYING)
     if not update_claimed(job, current_candidate=candidate, **transfer_cleared()):
         return Wait(timezone.now())
     try:
         result = client.enqueue_download(candidate.username, [(candidate.filename, candidate.size)])
-    except PeerUnavailable as exc:
-        return peer_failed(job, candidate, reason="enqueue_failed", detail=str(exc))
+    except ProviderError as exc:
+        # The POST may have taken effect all the same: a lookup failing here propagates, the
+        # job retries, and the next run looks again (the candidate is still `trying`).
+        adopted = _adopt_existing(job, client, candidate)
+        if adopted is not None:
+            return adopted
+        if isinstance(exc, PeerUnavailable):
+            return peer_failed(job, candidate, reason="enqueue_failed", detail=str(exc))
+        raise
     if not result.enqueued:
+        adopted = _adopt_existing(job, client, candidate)
+        if adopted is not None:
+            return adopted
         return peer_failed(job, candidate, reason="enqueue_failed", detail="slskd refused it")
-    transfer = result.enqueued[0]
+    return _watching(job, candidate, result.enqueued[0], reason="download_enqueued")
+
+
+def _adopt_existing(job: Job, client, candidate: Candidate) -> Outcome | None:
+    """Watch slskd's transfer of this exact file if it has a live one (or a delivered one whose
+    file is still in DOWNLOADS_DIR); None when there is nothing to adopt."""
+    for transfer in client.find_transfers(candidate.username, candidate.filename):
+        if transfer.removed:
+            continue
+        delivered = transfer.state.is_success and find_delivered_file(transfer) is not None
+        if not transfer.state.is_terminal or delivered:
+            Candidate.objects.filter(pk=candidate.pk).update(state=Candidate.State.TRYING)
+            return _watching(job, candidate, transfer, reason="transfer_adopted")
+    return None
+
+
+def _watching(job: Job, candidate: Candidate, transfer: Transfer, *, reason: str) -> Outcome:
     logger.info(
         "hdm.download.started",
-        extra={"job_id": job.pk, "peer": candidate.username, "transfer_id": transfer.id},
+        extra={
+            "job_id": job.pk,
+            "peer": candidate.username,
+            "transfer_id": transfer.id,
+            "reason": reason,
+        },
     )
     now = timezone.now()
     return Wait(
         now + poll_delay(),
-        reason="download_enqueued",
+        reason=reason,
         details={"candidate_id": candidate.pk, "peer": candidate.username, "rank": candidate.rank},
         fields={
+            "current_candidate": candidate,
             "transfer_id": transfer.id,
             "transfer_username": candidate.username,
             "transfer_state": str(transfer.state),

@@ -3,12 +3,17 @@ its record. Sync mode against the fake slskd over real sockets, real audio on di
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
-from downloads import submit
-from downloads.models import Candidate, CandidateBlock, Job, JobState
+from downloads import actions, submit
+from downloads.jobs import queue
+from downloads.models import Candidate, CandidateBlock, DeadReason, Job, JobState, PeerStat
 from library.quarantine import quarantine_dir
+from providers.slskd.client import SlskdClient
 from tests.downloads.conftest import make_meta, settle
+from tests.fakes.base import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +33,7 @@ def test_a_file_delivered_at_the_wrong_size_is_quarantined_and_the_next_copy_tri
     short = world.offer("short_disk", speed=9_000_000, delivered_bytes=size * 3 // 5)
     world.offer("honest", speed=10_000)
     job = _submit(1)
-    assert job.state == JobState.DONE, list(job.events.values_list("reason", "details"))
+    assert job.state == JobState.DONE, _timeline(job)
     bad = job.candidates.get(username="short_disk")
     assert bad.state == Candidate.State.FAILED and bad.failure_reason == "wrong_size"
     assert str(size) in bad.failure_detail
@@ -41,3 +46,90 @@ def test_a_file_delivered_at_the_wrong_size_is_quarantined_and_the_next_copy_tri
     assert not job.events.filter(to_state=JobState.FAILED).exists()
     # The finished record is removed from slskd.
     assert not [t for t in world.fake.transfers_for("short_disk", short) if not t.removed]
+
+
+def _live_transfers(fake, username: str, filename: str) -> list:
+    return [t for t in fake.transfers_for(username, filename) if not t.removed]
+
+
+def test_an_enqueue_that_took_effect_but_answered_500_is_adopted(world, library_dirs):
+    first = world.offer("first", speed=9_000_000)
+    second = world.offer("second", speed=10_000)
+    world.fake.enqueue_faults.append(Reply.json("Internal server error", 500))
+    job = _submit(1)
+    assert job.state == JobState.DONE, _timeline(job)
+    assert job.candidates.get(state=Candidate.State.CHOSEN).username == "first"
+    assert "transfer_adopted" in job.events.values_list("reason", flat=True)
+    assert len(world.fake.transfers_for("first", first)) == 1  # never enqueued twice
+    assert not world.fake.transfers_for("second", second)  # and no second copy fetched
+    assert not PeerStat.objects.filter(username="first", failures__gt=0).exists()
+
+
+def test_an_enqueue_answered_after_the_client_timeout_is_adopted(world, settings):
+    first = world.offer("first", speed=9_000_000)
+    world.offer("second", speed=10_000)
+    settings.SLSKD_TIMEOUT = 0.3
+    settings.SLSKD_MAX_RETRIES = 0
+    world.fake.delay("POST", r"/api/v0/transfers/downloads/[^/]+", 5.0)
+    job = _submit(1)
+    assert job.state == JobState.DONE, _timeline(job)
+    assert job.candidates.get(state=Candidate.State.CHOSEN).username == "first"
+    assert len(world.fake.transfers_for("first", first)) == 1
+
+
+@contextmanager
+def killed_after_the_enqueue_post():
+    """The worker dies right after slskd accepted the enqueue, before Harmony recorded it."""
+    real = SlskdClient.enqueue_download
+
+    def enqueue_then_die(self, username, files):
+        real(self, username, files)
+        raise KeyboardInterrupt("worker killed after the POST")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SlskdClient, "enqueue_download", enqueue_then_die)
+        with pytest.raises(KeyboardInterrupt):
+            settle(_submit(1, run=False))
+        yield
+
+
+def _swept(job: Job) -> None:
+    """What the sweeper does once the dead worker's lease expires."""
+    Job.objects.filter(pk=job.pk).update(claimed_by="", lease_expires_at=None)
+    queue.enqueue_job(job.pk)
+
+
+def test_a_kill_between_the_enqueue_and_its_record_adopts_the_transfer_on_resume(world):
+    first = world.offer("first", speed=9_000_000)
+    second = world.offer("second", speed=10_000)
+    with killed_after_the_enqueue_post():
+        pass
+    job = Job.objects.get()
+    assert job.state == JobState.DOWNLOADING and not job.transfer_id
+    _swept(job)
+    job = settle(job)[0]
+    assert job.state == JobState.DONE, _timeline(job)
+    assert "transfer_adopted" in job.events.values_list("reason", flat=True)
+    assert len(world.fake.transfers_for("first", first)) == 1
+    assert not world.fake.transfers_for("second", second)
+
+
+def test_requeueing_from_the_dlq_adopts_a_transfer_slskd_still_runs(world, library_dirs):
+    """A job dead-lettered while slskd kept downloading its enqueued file: the requeue adopts
+    that transfer instead of searching again."""
+    first = world.offer("first")
+    with killed_after_the_enqueue_post():
+        pass
+    job = Job.objects.get()
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.DEAD, dead_reason=DeadReason.WORKER_LOST, live_key=None, claimed_by=""
+    )
+    actions.requeue_dead_jobs([job.pk], actor="test")
+    job = settle(job)[0]
+    assert job.state == JobState.DONE, _timeline(job)
+    assert "transfer_adopted" in job.events.values_list("reason", flat=True)
+    assert len(world.fake.transfers_for("first", first)) == 1
+
+
+def _timeline(job: Job) -> str:
+    return _timeline(job)

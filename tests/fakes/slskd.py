@@ -18,6 +18,8 @@ Scripting, in Python (all thread-safe; see SearchScript/TransferScript for every
     fake.inject("GET", r"/api/v0/server", Reply.html(502), times=3)   # 5xx burst / malformed
     fake.delay("GET", r"/api/v0/transfers/downloads", 5.0)           # slow answer
     fake.post_latency = 1.0      # POSTs stay in flight: overlapping ones get 429
+    fake.enqueue_faults.append(Reply.json("boom", 500))  # the enqueue works, the answer is 500
+    fake.delay("POST", r"/api/v0/transfers/downloads/[^/]+", 20)  # it works, answers late
     fake.stop(); fake.start()    # daemon down and back on the same port
 
 Outcomes: succeeded, rejected, timed_out, errored, aborted (also on a size mismatch), stall,
@@ -82,6 +84,7 @@ class FakeSlskd(FakeServer):
         self.logged_in = True
         self.auth_enabled = True
         self.post_latency = 0.0  # seconds a POST stays "in flight" (429 on overlap)
+        self.enqueue_faults: list[Reply] = []  # answers sent for enqueues that took effect
         self.searches: dict[str, FakeSearch] = {}
         self.transfers: dict[str, FakeTransfer] = {}
         self.events: list[dict[str, Any]] = []
@@ -412,6 +415,8 @@ class FakeSlskd(FakeServer):
                 old.removed = True
             enqueued.append(self._transfer_json(self._create_transfer(username, filename, size)))
         body = Reply.json({"enqueued": enqueued, "failed": failed}, 201)
+        if self.enqueue_faults:  # it took effect, but the answer says otherwise
+            body = self.enqueue_faults.pop(0)
         return self._in_flight_reply("download", body)
 
     def _enqueue_problem(self, files: Any) -> str:
