@@ -7,16 +7,20 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from downloads.jobs.conf import knob
 from downloads.jobs.outcomes import Advance, Outcome
-from downloads.jobs.state import record_stage
+from downloads.jobs.state import record_event, record_stage
 from downloads.models import Candidate, Job, JobState
 from downloads.stages import peers
 from downloads.stages.download import block_candidate, transfer_cleared
 from downloads.wanted import meta_from_dict
+
+if TYPE_CHECKING:
+    from library.services import TaggedFile
 
 logger = logging.getLogger("hdm.pipeline")
 
@@ -39,6 +43,8 @@ def run_verifying(job: Job) -> Outcome:
         expected_size=candidate.size,
         actor=f"job:{job.pk}",
         on_step=lambda step: enter_step(job, step),
+        on_tagged=lambda tagged: record_tagged(job, tagged),
+        tagged=recorded_tagged(job),
     )
     if result.status == "quarantined":
         return _verification_failed(job, candidate, code=result.reason, detail=result.detail)
@@ -74,6 +80,29 @@ def enter_step(job: Job, step: str) -> None:
         return
     if not record_stage(job, to=step, reason=f"{step}_started"):
         raise ClaimLost(f"job {job.pk} lost its claim before {step}")
+
+
+def record_tagged(job: Job, tagged: TaggedFile) -> None:
+    """Write down the tagged file before it moves (a timeline event): a run killed before the
+    move then finishes it instead of quarantining a good file for its new size."""
+    record_event(
+        job.pk,
+        from_state=job.state,
+        to_state=job.state,
+        reason="tagged",
+        details={"path": tagged.path, "size": tagged.size, "sha256": tagged.content_hash},
+    )
+
+
+def recorded_tagged(job: Job) -> TaggedFile | None:
+    """The latest tagged-file record of this job's current download, if any."""
+    from library.services import TaggedFile
+
+    event = job.events.filter(reason="tagged").order_by("-id").first()
+    if event is None or event.details.get("path") != job.download_path:
+        return None
+    details = event.details
+    return TaggedFile(details["path"], int(details["size"]), str(details["sha256"]))
 
 
 def _verification_failed(job: Job, candidate: Candidate, *, code: str, detail: str) -> Outcome:

@@ -4,6 +4,7 @@ its record. Sync mode against the fake slskd over real sockets, real audio on di
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +134,32 @@ def test_requeueing_from_the_dlq_adopts_a_transfer_slskd_still_runs(world, libra
 
 def _timeline(job: Job) -> str:
     return _timeline(job)
+
+
+def test_a_kill_after_tagging_and_before_the_move_finishes_the_move_on_resume(world, library_dirs):
+    from downloads.stages import ingest
+
+    world.offer("good_peer")
+    real = ingest.enter_step
+
+    def die_before_moving(claimed, step):
+        if step == "moving":
+            raise KeyboardInterrupt("worker killed after tagging")
+        real(claimed, step)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ingest, "enter_step", die_before_moving)
+        with pytest.raises(KeyboardInterrupt):
+            settle(_submit(1, run=False))
+    job = Job.objects.get()
+    assert job.state == JobState.TAGGING
+    tagged = ingest.recorded_tagged(job)
+    assert tagged is not None and Path(tagged.path).stat().st_size == tagged.size
+    _swept(job)
+    job = settle(job)[0]
+    assert job.state == JobState.DONE, _timeline(job)
+    assert job.candidates.get().state == Candidate.State.CHOSEN
+    assert not CandidateBlock.objects.exists()
+    assert not list(quarantine_dir().glob("*.flac")) if quarantine_dir().exists() else True
+    assert len(list(library_dirs[1].rglob("*.flac"))) == 1
+    assert not Path(tagged.path).exists()
