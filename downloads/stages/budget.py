@@ -43,25 +43,59 @@ def _window_times(budget: SearchBudget, now: datetime) -> list[datetime]:
 
 
 def acquire_search(*, now: datetime | None = None) -> Grant:
-    """Spend one search from the shared budget, or say when the next one is allowed."""
+    """Spend one search from the shared budget, or say when the next one is allowed.
+
+    Called right before each search POST (`spend_search`), so the minimum gap is measured
+    between the POSTs slskd receives, retries included, not between grants.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         budget = _locked_budget()
-        if budget.paused_until and budget.paused_until > now:
-            return Grant(False, budget.paused_until, f"paused: {budget.pause_reason}")
+        refused = _refusal(budget, now)
+        if refused is not None:
+            return refused
         recent = _window_times(budget, now)
-        if budget.next_allowed_at and budget.next_allowed_at > now:
-            return Grant(False, budget.next_allowed_at, "minimum gap")
-        if len(recent) >= knob("HDM_SEARCH_BUDGET"):
-            oldest = recent[-knob("HDM_SEARCH_BUDGET")]
-            retry_at = oldest + timedelta(seconds=knob("HDM_SEARCH_WINDOW_S"))
-            return Grant(False, retry_at, "window full")
         recent.append(now)
         budget.recent = [t.isoformat() for t in recent]
         budget.next_allowed_at = now + timedelta(seconds=knob("HDM_SEARCH_MIN_GAP_S"))
         budget.searches_total += 1
         budget.save()
     return Grant(True, now)
+
+
+def search_allowed(*, now: datetime | None = None) -> Grant:
+    """Whether a search could be spent now, spending nothing (a cheap check before a job
+    prepares its search)."""
+    now = now or timezone.now()
+    budget = SearchBudget.objects.filter(pk=1).first() or SearchBudget(pk=1)
+    return _refusal(budget, now) or Grant(True, now)
+
+
+class SearchDeferred(Exception):
+    """The budget refused a search POST about to be sent; `grant.retry_at` says when."""
+
+    def __init__(self, grant: Grant) -> None:
+        super().__init__(grant.reason)
+        self.grant = grant
+
+
+def spend_search() -> None:
+    """The `before_send` hook of a search POST: spend one search or refuse to send it."""
+    grant = acquire_search()
+    if not grant.granted:
+        raise SearchDeferred(grant)
+
+
+def _refusal(budget: SearchBudget, now: datetime) -> Grant | None:
+    if budget.paused_until and budget.paused_until > now:
+        return Grant(False, budget.paused_until, f"paused: {budget.pause_reason}")
+    if budget.next_allowed_at and budget.next_allowed_at > now:
+        return Grant(False, budget.next_allowed_at, "minimum gap")
+    recent = _window_times(budget, now)
+    if len(recent) >= knob("HDM_SEARCH_BUDGET"):
+        oldest = recent[-knob("HDM_SEARCH_BUDGET")]
+        return Grant(False, oldest + timedelta(seconds=knob("HDM_SEARCH_WINDOW_S")), "window full")
+    return None
 
 
 def pause_searches(*, seconds: float, reason: str) -> datetime:

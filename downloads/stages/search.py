@@ -64,11 +64,15 @@ def search_step(job: Job, *, harvest: Harvest) -> Outcome:
     client = clients.slskd_client()
     if job.current_search_id is not None:
         return _poll(job, client, SlskdSearch.objects.get(pk=job.current_search_id), harvest)
-    grant = budget.acquire_search()
+    grant = budget.search_allowed()
     if not grant.granted:
-        logger.info("hdm.search.deferred", extra={"job_id": job.pk, "reason": grant.reason})
-        return Wait(grant.retry_at)
+        return _deferred(job, grant)
     return _start(job, client, job.queries[job.query_index])
+
+
+def _deferred(job: Job, grant: budget.Grant) -> Outcome:
+    logger.info("hdm.search.deferred", extra={"job_id": job.pk, "reason": grant.reason})
+    return Wait(grant.retry_at)
 
 
 def _start(job: Job, client, text: str) -> Outcome:
@@ -83,7 +87,14 @@ def _start(job: Job, client, text: str) -> Outcome:
             search_timeout_ms=knob("HDM_SEARCH_TIMEOUT_MS"),
             # slskd drops peers with queueLength >= value: 51 keeps queues of up to 50.
             maximum_peer_queue_length=match_config().max_queue_length + 1,
+            before_send=budget.spend_search,  # the budget is spent as each POST goes out
         )
+    except budget.SearchDeferred as deferred:
+        # Nothing reached slskd (a refused first attempt, or a retry after its 429, which
+        # slskd did not process): the row goes, the job waits for the budget.
+        update_claimed(job, current_search=None)
+        search.delete()
+        return _deferred(job, deferred.grant)
     except ProviderError as exc:
         _close(job, search, state=SlskdSearch.State.FAILED)
         if isinstance(exc, ProviderUnavailable) and _pause_if_logged_out(client, exc):
