@@ -184,6 +184,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HDM_SWEEP_MINUTES", "int", 1, "Minutes between two sweeps for due, stuck or lost jobs (and heartbeats).", "Downloads", minimum=1),
     Knob("HDM_HEARTBEAT_STALE_S", "float", 300.0, "Seconds without a cluster heartbeat before the cluster counts as stalled.", "Downloads", minimum=30),
     Knob("HDM_ALBUM_COLLECT_S", "float", 3.0, "Seconds an album request waits for all its tracks to be submitted before it searches for the album.", "Downloads", minimum=0),
+    Knob("HDM_REMOVE_IMPORTED_TRANSFERS", "bool", True, "Remove a download's finished record from slskd's transfer list once its file is imported (and its emptied source folders from DOWNLOADS_DIR).", "Downloads"),
     Knob("HDM_TRANSFER_CLEANUP_MAX_CHECKS", "int", 60, "Sweeps that retry removing a cancelled transfer's record from slskd before giving up.", "Downloads", minimum=1),
     # --- Matching (candidate selection; docs/matching.md) -----------------------------------
     Knob("MATCH_DURATION_TOLERANCE_S", "float", 5.0, "A candidate whose reported length differs from the wanted track by more seconds is rejected.", "Matching", minimum=0),

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.utils import timezone
 
 from downloads.jobs.conf import knob
@@ -16,7 +17,7 @@ from downloads.jobs.outcomes import Advance, Outcome
 from downloads.jobs.state import record_event, record_stage
 from downloads.models import Candidate, Job, JobState
 from downloads.stages import peers
-from downloads.stages.download import block_candidate, transfer_cleared
+from downloads.stages.download import block_candidate, cancel_transfer, transfer_cleared
 from downloads.wanted import meta_from_dict
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ def run_verifying(job: Job) -> Outcome:
         return _verification_failed(job, candidate, code=result.reason, detail=result.detail)
     Candidate.objects.filter(pk=candidate.pk).update(state=Candidate.State.CHOSEN)
     peers.record_peer_success(candidate.username)
+    if knob("HDM_REMOVE_IMPORTED_TRANSFERS"):
+        _tidy_up(job)
     library_file = result.library_file
     logger.info("hdm.move.completed", extra={"job_id": job.pk, "status": result.status})
     return Advance(
@@ -61,6 +64,33 @@ def run_verifying(job: Job) -> Outcome:
             "track_id": getattr(library_file, "track_id", None),
         },
     )
+
+
+def _tidy_up(job: Job) -> None:
+    """After an import: drop the finished record from slskd's list (otherwise it grows without
+    bound; the sweeper retries a removal slskd did not answer) and the source folders the
+    move left empty."""
+    if job.transfer_id:
+        cancel_transfer(job.transfer_username, job.transfer_id, job_id=job.pk, reason="imported")
+    remove_empty_parents(Path(job.download_path))
+
+
+def remove_empty_parents(path: Path) -> None:
+    """Remove `path`'s folders while empty, up to but never DOWNLOADS_DIR itself, nor the
+    import, quarantine or recycle folders (or anything outside DOWNLOADS_DIR)."""
+    from library.importing import import_dir
+    from library.quarantine import quarantine_dir
+    from library.services import recycle_dir
+
+    root = Path(settings.DOWNLOADS_DIR).resolve()
+    kept = {root, import_dir().resolve(), quarantine_dir().resolve(), recycle_dir().resolve()}
+    folder = path.parent.resolve()
+    while folder not in kept and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (another download's files): it stays
+            return
+        folder = folder.parent
 
 
 _POSTPROCESS_ORDER = (JobState.VERIFYING, JobState.TAGGING, JobState.MOVING)

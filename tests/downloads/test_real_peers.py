@@ -163,3 +163,28 @@ def test_a_kill_after_tagging_and_before_the_move_finishes_the_move_on_resume(wo
     assert not list(quarantine_dir().glob("*.flac")) if quarantine_dir().exists() else True
     assert len(list(library_dirs[1].rglob("*.flac"))) == 1
     assert not Path(tagged.path).exists()
+
+
+def test_an_import_removes_the_finished_transfer_and_the_emptied_source_folder(world, library_dirs):
+    downloads = library_dirs[0]
+    neighbour = downloads / "Other Album"
+    neighbour.mkdir()
+    (neighbour / "still downloading.flac").write_bytes(b"x")
+    (downloads / "import").mkdir()
+    filename = world.offer("good_peer")
+    job = _submit(1)
+    assert job.state == JobState.DONE, _timeline(job)
+    assert [t.removed for t in world.fake.transfers_for("good_peer", filename)] == [True]
+    source_folder = Path(job.download_path).parent
+    assert source_folder != downloads and not source_folder.exists()
+    assert downloads.is_dir() and (downloads / "import").is_dir()
+    assert (neighbour / "still downloading.flac").exists()
+
+
+def test_housekeeping_can_be_turned_off(world, library_dirs, hdm):
+    hdm["HDM_REMOVE_IMPORTED_TRANSFERS"] = False
+    filename = world.offer("good_peer")
+    job = _submit(1)
+    assert job.state == JobState.DONE, _timeline(job)
+    assert [t.removed for t in world.fake.transfers_for("good_peer", filename)] == [False]
+    assert Path(job.download_path).parent.is_dir()
