@@ -130,6 +130,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("QUALITY_MIN_BITRATE", "int", 0, "Lowest acceptable bitrate in kbps for lossy files; 0 accepts any.", "Library", minimum=0),
     Knob("QUALITY_MAX_SAMPLE_RATE", "int", 0, "Highest acceptable sample rate in Hz; 0 accepts any.", "Library", minimum=0),
     Knob("QUALITY_MAX_BIT_DEPTH", "int", 0, "Highest acceptable bit depth of lossless files; 0 accepts any.", "Library", minimum=0),
+    Knob("QUALITY_LOSSLESS_FLOOR_KBPS", "int", 160, "Before download, a lossless file smaller than this many kbps times the wanted length counts as truncated (lower it for quiet, mono or spoken-word lossless); 0 turns the check off for lossless files.", "Library", minimum=0),
     Knob("QUALITY_STRICT", "bool", False, "Refuse files whose bitrate, sample rate or bit depth is unknown instead of accepting them.", "Library"),
     # --- Security (accounts; docs/operations/security.md) ---------------------------------
     Knob("HARMONY_API_KEYS", "list", [], "Comma-separated API keys (16+ characters each) with full (admin) access; with no key here or in the database the API is open.", "Security", secret=True),

@@ -95,29 +95,65 @@ def tried_count(job: Job) -> int:
     return job.candidates.filter(state__in=states).exclude(failure_reason="peer_excluded").count()
 
 
+# Failures that blocklist the file itself: the same search returns the same blocked files, so
+# a fresh search after only these cannot find anything new.
+_BLOCKED = ("verify:", "wrong_size", "wrong_file", "unsafe_path")
+
+
 def candidates_exhausted(job: Job) -> Outcome:
-    """No candidate left: a fresh search while the budget allows, then the dead-letter queue."""
+    """No candidate left: a fresh search while the budget allows and it can find something new
+    (a peer that failed may answer now), then the dead-letter queue with the real reason."""
     if job.queries and not SlskdSearch.objects.filter(job=job).exists():
         # Its album's folder failed for this track: now the track searches on its own.
         return Advance(JobState.SEARCHING, "per_track_search", fields={"query_index": 0})
+    failures = _failure_reasons(job)
     over_budget = tried_count(job) >= match_config().max_attempts
-    if not over_budget and job.search_rounds < knob("HDM_FRESH_SEARCHES"):
+    can_help = any(not reason.startswith(_BLOCKED) for reason in failures)
+    if can_help and not over_budget and job.search_rounds < knob("HDM_FRESH_SEARCHES"):
         return Advance(
             JobState.SEARCHING,
             "fresh_search",
             fields={"query_index": 0, "search_rounds": job.search_rounds + 1},
         )
-    failures = set(
-        job.candidates.filter(state=Candidate.State.FAILED).values_list("failure_reason", flat=True)
-    )
+    return dead_after_failures(job)
+
+
+def _failure_reasons(job: Job) -> set[str]:
+    failed = job.candidates.filter(state=Candidate.State.FAILED)
+    return set(failed.values_list("failure_reason", flat=True))
+
+
+def dead_after_failures(job: Job) -> Dead:
+    """The dead-letter reason that says what actually went wrong with the job's candidates."""
+    failures = _failure_reasons(job)
     if not failures:
-        return Dead(DeadReason.NO_CANDIDATES, "no_candidates")
-    if failures <= _BY_PEER:
-        return Dead(DeadReason.CANCELLED_BY_PEER, "cancelled_by_peer", ", ".join(sorted(failures)))
-    if failures <= {"verification_failed"} or all(f.startswith("verify:") for f in failures):
-        return Dead(DeadReason.VERIFICATION_FAILED, "verification_failed")
+        return Dead(DeadReason.NO_CANDIDATES, "no_candidates", refusals_in_words(job))
     detail = ", ".join(sorted(failures))
+    if failures <= _BY_PEER:
+        return Dead(DeadReason.CANCELLED_BY_PEER, "cancelled_by_peer", detail)
+    if all(reason.startswith("verify:") for reason in failures):
+        codes = ", ".join(sorted(reason.removeprefix("verify:") for reason in failures))
+        return Dead(
+            DeadReason.VERIFICATION_FAILED, "verification_failed", f"verification_failed: {codes}"
+        )
     return Dead(DeadReason.ALL_CANDIDATES_FAILED, "all_candidates_failed", detail)
+
+
+def refusals_in_words(job: Job) -> str:
+    """Why the offered files were refused, most common reason first, with one example each."""
+    rejected = job.candidates.filter(state=Candidate.State.REJECTED).order_by("id")
+    examples: dict[str, tuple[int, str]] = {}
+    for reason, score in rejected.values_list("rejection", "score"):
+        count, example = examples.get(reason, (0, (score or {}).get("detail", "")))
+        examples[reason] = (count + 1, example)
+    searched = len(job.queries)
+    if not examples:
+        return f"no peer offered a file for {searched} queries"
+    parts = [
+        f"{count} {reason} (e.g. {example})" if example else f"{count} {reason}"
+        for reason, (count, example) in sorted(examples.items(), key=lambda kv: -kv[1][0])
+    ]
+    return f"no file passed the filters for {searched} queries: " + "; ".join(parts)
 
 
 def block_candidate(candidate: Candidate, *, reason: str, detail: str = "") -> None:

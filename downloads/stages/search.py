@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from downloads import clients
 from downloads.jobs.conf import knob
-from downloads.jobs.outcomes import Advance, Dead, Outcome, Wait
+from downloads.jobs.outcomes import Advance, Outcome, Wait
 from downloads.jobs.state import update_claimed
 from downloads.matching import ranking
-from downloads.models import Candidate, CandidateBlock, DeadReason, Job, JobState, SlskdSearch
+from downloads.models import Candidate, CandidateBlock, Job, JobState, SlskdSearch
 from downloads.models import file_key as make_file_key
 from downloads.stages import budget, peers
 from downloads.wanted import meta_from_dict
@@ -280,11 +280,6 @@ def after_harvest(job: Job, search: SlskdSearch) -> Outcome:
 
 
 def queries_exhausted(job: Job) -> Outcome:
-    tried = job.candidates.filter(state=Candidate.State.FAILED).exists()
-    if tried:
-        return Dead(DeadReason.ALL_CANDIDATES_FAILED, "all_candidates_failed")
-    return Dead(
-        DeadReason.NO_CANDIDATES,
-        "no_candidates",
-        f"no file passed the filters for {len(job.queries)} queries",
-    )
+    from downloads.stages.download import dead_after_failures  # download imports this module
+
+    return dead_after_failures(job)

@@ -13,8 +13,10 @@ from downloads.jobs import queue
 from downloads.models import Candidate, CandidateBlock, DeadReason, Job, JobState, PeerStat
 from library.quarantine import quarantine_dir
 from providers.slskd.client import SlskdClient
-from tests.downloads.conftest import make_meta, settle
+from tests.downloads.conftest import FOLDER, make_meta, settle
 from tests.fakes.base import Reply
+from tests.fakes.slskd_data import peer_file, peer_response
+from tests.fakes.spotify import knobs_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -188,3 +190,43 @@ def test_housekeeping_can_be_turned_off(world, library_dirs, hdm):
     assert job.state == JobState.DONE, _timeline(job)
     assert [t.removed for t in world.fake.transfers_for("good_peer", filename)] == [False]
     assert Path(job.download_path).parent.is_dir()
+
+
+def test_after_a_verification_failure_the_dlq_says_why_and_no_useless_search_runs(world):
+    garbage = bytes(len(world.audio(1)))  # the right size, but not audio at all
+    world.offer("liar", content=garbage)
+    job = _submit(1)
+    assert job.state == JobState.DEAD, _timeline(job)
+    assert job.dead_reason == DeadReason.VERIFICATION_FAILED
+    assert job.last_error_detail.startswith("verification_failed: ")
+    assert job.last_error_detail != "verification_failed: "
+    # The only offered file is blocklisted now: a fresh search would find only it again.
+    assert "fresh_search" not in job.events.values_list("reason", flat=True)
+
+
+def _offer_unrated_lossless(world, username: str = "quiet") -> str:
+    """A real FLAC offered the way real slskd shows lossless files: no bit rate."""
+    content = world.audio(1)
+    filename = f"{FOLDER}\\01 - {make_meta(1).title}.flac"
+    world.fake.set_content(username, filename, content)
+    file = peer_file(filename, len(content), bit_depth=16, sample_rate=44100, length=2)
+    world.fake.script_search("alpha", responses=[peer_response(username, [file])])
+    return filename
+
+
+def test_small_lossless_files_are_refused_in_words_and_the_floor_is_a_knob(world):
+    _offer_unrated_lossless(world)
+    with knobs_set(QUALITY_LOSSLESS_FLOOR_KBPS="160"):
+        job = _submit(1)
+    assert job.dead_reason == DeadReason.NO_CANDIDATES, _timeline(job)
+    assert "truncated" in job.last_error_detail
+    assert "QUALITY_LOSSLESS_FLOOR_KBPS" in job.last_error_detail
+    refused = job.candidates.get(state=Candidate.State.REJECTED)
+    assert "too small for 2 s" in refused.score["detail"]
+
+
+def test_a_lower_lossless_floor_lets_a_quiet_lossless_file_through(world):
+    _offer_unrated_lossless(world)
+    with knobs_set(QUALITY_LOSSLESS_FLOOR_KBPS="0"):
+        job = _submit(1)
+    assert job.state == JobState.DONE, _timeline(job)
