@@ -163,6 +163,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HDM_SEARCH_TIMEOUT_MS", "int", 15000, "slskd search inactivity timeout in milliseconds.", "Downloads", minimum=1000),
     Knob("HDM_SEARCH_MAX_WAIT_S", "float", 120.0, "Seconds after which a running search is stopped and harvested.", "Downloads", minimum=5),
     Knob("HDM_SEARCH_BAN_PAUSE_S", "float", 1800.0, "Seconds all searching pauses when slskd reports a ban.", "Downloads", minimum=0),
+    Knob("HDM_SEARCH_BAN_RECOVERY_S", "float", 3600.0, "After a ban's pause the search budget is halved (again for each further ban) and grows back to HDM_SEARCH_BUDGET evenly over this many seconds.", "Downloads", minimum=1),
     Knob("HDM_SEARCH_LOGGED_OUT_PAUSE_S", "float", 60.0, "Seconds all searching pauses when slskd is not logged in to Soulseek.", "Downloads", minimum=0),
     Knob("HDM_FRESH_SEARCHES", "int", 1, "Fresh searches a job may run after its candidate list runs out.", "Downloads", minimum=0),
     Knob("TRANSFER_QUEUED_TIMEOUT_S", "float", 300.0, "Seconds a transfer may wait queued (locally or at the peer) before Harmony cancels it.", "Downloads", minimum=1),

@@ -92,29 +92,56 @@ def _refusal(budget: SearchBudget, now: datetime) -> Grant | None:
     if budget.next_allowed_at and budget.next_allowed_at > now:
         return Grant(False, budget.next_allowed_at, "minimum gap")
     recent = _window_times(budget, now)
-    if len(recent) >= knob("HDM_SEARCH_BUDGET"):
-        oldest = recent[-knob("HDM_SEARCH_BUDGET")]
+    limit = effective_budget(budget, now)
+    if len(recent) >= limit:
+        oldest = recent[-limit]
         return Grant(False, oldest + timedelta(seconds=knob("HDM_SEARCH_WINDOW_S")), "window full")
     return None
 
 
-def pause_searches(*, seconds: float, reason: str) -> datetime:
-    """Stop every worker's searching until now + seconds (never shortens a longer pause)."""
-    until = timezone.now() + timedelta(seconds=seconds)
+def _ban_factor_now(budget: SearchBudget, now: datetime) -> float:
+    """The share of the budget allowed now: the last ban's factor, growing back to 1 evenly
+    over HDM_SEARCH_BAN_RECOVERY_S from the end of its pause."""
+    if budget.ban_factor >= 1.0 or budget.paused_until is None:
+        return 1.0
+    elapsed = max((now - budget.paused_until).total_seconds(), 0.0)
+    regained = (1.0 - budget.ban_factor) * elapsed / knob("HDM_SEARCH_BAN_RECOVERY_S")
+    return min(1.0, budget.ban_factor + regained)
+
+
+def effective_budget(budget: SearchBudget, now: datetime) -> int:
+    """Searches allowed per window now: HDM_SEARCH_BUDGET, less what a recent ban took."""
+    return max(1, int(knob("HDM_SEARCH_BUDGET") * _ban_factor_now(budget, now)))
+
+
+def pause_searches(*, seconds: float, reason: str, ban: bool = False) -> datetime:
+    """Stop every worker's searching until now + seconds (never shortens a longer pause).
+
+    A `ban` also halves the budget (from what it had grown back to), so searching resumes at
+    half the rate and recovers slowly instead of tripping the server's limit again at once.
+    """
+    now = timezone.now()
+    until = now + timedelta(seconds=seconds)
     with transaction.atomic():
         budget = _locked_budget()
+        if ban and not (budget.paused_until and budget.paused_until > now):
+            budget.ban_factor = _ban_factor_now(budget, now) / 2
         if budget.paused_until is None or budget.paused_until < until:
             budget.paused_until = until
             budget.pause_reason = reason[:300]
             budget.save()
         until = budget.paused_until
-    logger.warning("hdm.search.paused", extra={"until": until.isoformat(), "reason": reason})
+    logger.warning(
+        "hdm.search.paused",
+        extra={"until": until.isoformat(), "reason": reason, "ban_factor": budget.ban_factor},
+    )
     return until
 
 
 def resume_searches() -> None:
-    """Lift a pause (operator action once the ban is over)."""
-    SearchBudget.objects.filter(pk=1).update(paused_until=None, pause_reason="")
+    """Lift a pause (operator action once the ban is over); a ban's halved budget keeps
+    recovering from now."""
+    SearchBudget.objects.filter(pk=1).update(paused_until=timezone.now(), pause_reason="")
     logger.info("hdm.search.resumed")
 
 
@@ -125,7 +152,7 @@ def budget_status(*, now: datetime | None = None) -> dict:
     paused = budget.paused_until if budget.paused_until and budget.paused_until > now else None
     return {
         "used": len(_window_times(budget, now)),
-        "budget": knob("HDM_SEARCH_BUDGET"),
+        "budget": effective_budget(budget, now),
         "window_s": knob("HDM_SEARCH_WINDOW_S"),
         "paused_until": paused.isoformat() if paused else None,
         "pause_reason": budget.pause_reason if paused else "",

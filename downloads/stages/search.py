@@ -116,7 +116,7 @@ def _pause_if_logged_out(client, exc: ProviderError) -> bool:
     except ProviderError:
         logged_in = True  # slskd itself is down: an ordinary provider retry, not a pause
     if "ban" in text:
-        budget.pause_searches(seconds=knob("HDM_SEARCH_BAN_PAUSE_S"), reason=str(exc))
+        budget.pause_searches(seconds=knob("HDM_SEARCH_BAN_PAUSE_S"), reason=str(exc), ban=True)
         return True
     if exc.status == 409 or not logged_in:
         budget.pause_searches(

@@ -85,3 +85,25 @@ def test_the_minimum_gap_holds_between_search_posts_even_under_429_retries(hdm, 
     assert job.state == JobState.SEARCHING and job.current_search_id is None
     assert job.next_attempt_at >= timezone.now() + timedelta(seconds=590)
     assert not SearchBudget.objects.get().recent[1:]  # one POST, one search spent
+
+
+def test_after_a_ban_the_budget_halves_and_recovers_slowly(hdm):
+    hdm["HDM_SEARCH_BUDGET"] = 20
+    hdm["HDM_SEARCH_BAN_RECOVERY_S"] = 1000.0
+    until = budget.pause_searches(seconds=60, reason="banned", ban=True)
+    assert budget.budget_status(now=until)["budget"] == 10
+    assert budget.budget_status(now=until + timedelta(seconds=500))["budget"] == 15
+    assert budget.budget_status(now=until + timedelta(seconds=1000))["budget"] == 20
+    # Within the halved budget the window refuses the eleventh search.
+    grants = [budget.acquire_search(now=until + timedelta(seconds=i)) for i in range(11)]
+    assert [g.granted for g in grants].count(True) == 10 and not grants[-1].granted
+
+
+def test_a_second_ban_while_recovering_halves_again(hdm):
+    hdm["HDM_SEARCH_BUDGET"] = 20
+    budget.pause_searches(seconds=0, reason="banned", ban=True)
+    budget.pause_searches(seconds=0, reason="banned again", ban=True)
+    assert SearchBudget.objects.get().ban_factor == pytest.approx(0.25, abs=0.01)
+    # A logout pause is no ban: the budget is not cut.
+    budget.pause_searches(seconds=0, reason="slskd is not logged in")
+    assert SearchBudget.objects.get().ban_factor == pytest.approx(0.25, abs=0.01)
