@@ -230,3 +230,18 @@ def test_a_lower_lossless_floor_lets_a_quiet_lossless_file_through(world):
     with knobs_set(QUALITY_LOSSLESS_FLOOR_KBPS="0"):
         job = _submit(1)
     assert job.state == JobState.DONE, _timeline(job)
+
+
+def test_a_ban_pauses_searching_and_halves_the_budget(world, hdm):
+    from downloads.models import SearchBudget
+    from downloads.stages.budget import budget_status
+
+    hdm["HDM_SEARCH_BUDGET"] = 30
+    world.offer("good_peer")
+    banned = Reply.json("Server message: you are banned from searching", 500)
+    world.fake.inject("POST", r"/api/v0/searches", banned)
+    job = _submit(1, run=False)
+    assert Job.objects.get(pk=job.pk).state == JobState.SEARCHING
+    status = budget_status()
+    assert status["paused_until"] is not None and "banned" in status["pause_reason"]
+    assert SearchBudget.objects.get().ban_factor == 0.5
