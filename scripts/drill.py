@@ -11,8 +11,9 @@ submissions), a reader loads API lists, job details, status and UI pages as a lo
 operator. Meanwhile the chaos loop SIGKILLs a cluster worker every few seconds (one running a
 task when there is one; django-q2 starts a new one), makes slskd answer 503s, log out of
 Soulseek and restart, accept enqueues but answer 500 or after the client's timeout, deliver
-files at the wrong size and refuse a search as banned, and once kills the whole of Harmony with SIGKILL and starts it again
-(a declared restart). Then it waits for every job to finish and checks:
+files at the wrong size and refuse a search as banned, and once kills the whole of Harmony
+with SIGKILL and starts it again (a declared restart). Then it waits for every job to finish
+and checks:
 
 - every job is done exactly once (one `done` event), or dead with a reason;
 - no track is done twice; each done job's file is in MUSIC_DIR; every file in MUSIC_DIR belongs
