@@ -221,11 +221,17 @@ def _adopt_existing(job: Job, client, candidate: Candidate) -> Outcome | None:
     for transfer in client.find_transfers(candidate.username, candidate.filename):
         if transfer.removed:
             continue
-        delivered = transfer.state.is_success and find_delivered_file(transfer) is not None
-        if not transfer.state.is_terminal or delivered:
+        if not transfer.state.is_terminal or _delivered_here(transfer):
             Candidate.objects.filter(pk=candidate.pk).update(state=Candidate.State.TRYING)
             return _watching(job, candidate, transfer, reason="transfer_adopted")
     return None
+
+
+def _delivered_here(transfer: Transfer) -> bool:
+    try:
+        return transfer.state.is_success and find_delivered_file(transfer) is not None
+    except paths.UnsafeDownloadPath:
+        return False  # never adopted: the watch would refuse it anyway
 
 
 def _watching(job: Job, candidate: Candidate, transfer: Transfer, *, reason: str) -> Outcome:
