@@ -143,6 +143,7 @@ def test_harmony_check_keeps_log_lines_out_of_its_table(tmp_path):
         "MUSIC_DIR": str(tmp_path),
         "SLSKD_URL": "http://127.0.0.1:9",  # nothing listens there: the call fails and is logged
         "SLSKD_API_KEY": "a-key-of-sixteen-chars",
+        "LOG_LEVEL": "INFO",
         "DJANGO_SETTINGS_MODULE": "harmony_site.settings",
     }
     result = subprocess.run(
