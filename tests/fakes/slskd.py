@@ -14,6 +14,7 @@ Scripting, in Python (all thread-safe; see SearchScript/TransferScript for every
     fake.script_transfer("flac_lover", outcome="rejected", reason="File not shared.")
     fake.script_transfer("slow", outcome="succeeded", remote_queue_polls=5, progress_polls=4)
     fake.script_transfer("flaky", outcome="errored", retries=1)   # 0.26 retry, same id
+    fake.script_transfer("disk", delivered_bytes=1000)   # Succeeded, but the file is cut short
     fake.set_logged_in(False); fake.add_offline_peer("ghost"); fake.restart()
     fake.inject("GET", r"/api/v0/server", Reply.html(502), times=3)   # 5xx burst / malformed
     fake.delay("GET", r"/api/v0/transfers/downloads", 5.0)           # slow answer
