@@ -228,10 +228,15 @@ def _adopt_existing(job: Job, client, candidate: Candidate) -> Outcome | None:
 
 
 def _delivered_here(transfer: Transfer) -> bool:
+    """A finished download whose file is still in DOWNLOADS_DIR, of any size (the watch then
+    imports it or fails it as `wrong_size`); one already imported has no file left here."""
+    if not transfer.state.is_success:
+        return False
     try:
-        return transfer.state.is_success and find_delivered_file(transfer) is not None
+        delivered = find_delivered_file(transfer)
     except paths.UnsafeDownloadPath:
         return False  # never adopted: the watch would refuse it anyway
+    return delivered is not None or _wrong_size_file(transfer) is not None
 
 
 def _watching(job: Job, candidate: Candidate, transfer: Transfer, *, reason: str) -> Outcome:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from downloads import actions, submit
+from downloads import actions, clients, submit
 from downloads.jobs import queue
 from downloads.models import Candidate, CandidateBlock, DeadReason, Job, JobState, PeerStat
 from library.quarantine import quarantine_dir
@@ -245,3 +245,23 @@ def test_a_ban_pauses_searching_and_halves_the_budget(world, hdm):
     status = budget_status()
     assert status["paused_until"] is not None and "banned" in status["pause_reason"]
     assert SearchBudget.objects.get().ban_factor == 0.5
+
+
+def test_a_lost_enqueue_that_already_finished_at_the_wrong_size_is_adopted_and_failed(
+    world, library_dirs
+):
+    """The enqueue's answer was lost and slskd finished the download meanwhile, cut short:
+    the job adopts that transfer (no second copy from the same peer) and fails it as
+    wrong_size, instead of leaving the cut file behind as an orphan."""
+    size = len(world.audio(1))
+    first = world.offer("first", speed=9_000_000, delivered_bytes=size * 3 // 5)
+    world.offer("second", speed=10_000)
+    clients.slskd_client().enqueue_download("first", [(first, size)])  # the lost enqueue
+    world.fake.advance(12)  # slskd ran it to the end and moved the (short) file into place
+    assert world.fake.transfers_for("first", first)[0].local_path is not None
+    job = _submit(1)
+    assert job.state == JobState.DONE, _timeline(job)
+    assert "transfer_adopted" in job.events.values_list("reason", flat=True)
+    assert job.candidates.get(username="first").failure_reason == "wrong_size"
+    assert len(world.fake.transfers_for("first", first)) == 1
+    assert [p.stat().st_size for p in quarantine_dir().glob("*.flac")] == [size * 3 // 5]
