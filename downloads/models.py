@@ -284,6 +284,9 @@ class SearchBudget(models.Model):
     next_allowed_at = models.DateTimeField(null=True, blank=True)
     paused_until = models.DateTimeField(null=True, blank=True)
     pause_reason = models.CharField(max_length=300, blank=True)
+    ban_factor = models.FloatField(
+        default=1.0, help_text="Share of the budget left by the last ban, when its pause ended."
+    )
     searches_total = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -137,6 +137,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("QUALITY_MIN_BITRATE", "int", 0, "Lowest acceptable bitrate in kbps for lossy files; 0 accepts any.", "Library", minimum=0),
     Knob("QUALITY_MAX_SAMPLE_RATE", "int", 0, "Highest acceptable sample rate in Hz; 0 accepts any.", "Library", minimum=0),
     Knob("QUALITY_MAX_BIT_DEPTH", "int", 0, "Highest acceptable bit depth of lossless files; 0 accepts any.", "Library", minimum=0),
+    Knob("QUALITY_LOSSLESS_FLOOR_KBPS", "int", 160, "Before download, a lossless file smaller than this many kbps times the wanted length counts as truncated (lower it for quiet, mono or spoken-word lossless); 0 turns the check off for lossless files.", "Library", minimum=0),
     Knob("QUALITY_STRICT", "bool", False, "Refuse files whose bitrate, sample rate or bit depth is unknown instead of accepting them.", "Library"),
     Knob("AUDIO_ANALYSIS", "bool", True, "Decode every delivered file to check its spectrum (fake lossless), silence, clipping and loudness; false skips the checks and ReplayGain.", "Library"),
     Knob("QUALITY_FAKE_LOSSLESS", "choice", "flag", "A lossless file whose spectrum shows a lossy encoder's low-pass or an upsampled source: quarantine it (next candidate), accept and flag it as suspect, or accept it.", "Library", choices=("quarantine", "flag", "accept")),
@@ -172,6 +173,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HDM_SEARCH_TIMEOUT_MS", "int", 15000, "slskd search inactivity timeout in milliseconds.", "Downloads", minimum=1000),
     Knob("HDM_SEARCH_MAX_WAIT_S", "float", 120.0, "Seconds after which a running search is stopped and harvested.", "Downloads", minimum=5),
     Knob("HDM_SEARCH_BAN_PAUSE_S", "float", 1800.0, "Seconds all searching pauses when slskd reports a ban.", "Downloads", minimum=0),
+    Knob("HDM_SEARCH_BAN_RECOVERY_S", "float", 3600.0, "After a ban's pause the search budget is halved (again for each further ban) and grows back to HDM_SEARCH_BUDGET evenly over this many seconds.", "Downloads", minimum=1),
     Knob("HDM_SEARCH_LOGGED_OUT_PAUSE_S", "float", 60.0, "Seconds all searching pauses when slskd is not logged in to Soulseek.", "Downloads", minimum=0),
     Knob("HDM_FRESH_SEARCHES", "int", 1, "Fresh searches a job may run after its candidate list runs out.", "Downloads", minimum=0),
     Knob("TRANSFER_QUEUED_TIMEOUT_S", "float", 300.0, "Seconds a transfer may wait queued (locally or at the peer) before Harmony cancels it.", "Downloads", minimum=1),
@@ -194,6 +196,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HDM_SWEEP_MINUTES", "int", 1, "Minutes between two sweeps for due, stuck or lost jobs (and heartbeats).", "Downloads", minimum=1),
     Knob("HDM_HEARTBEAT_STALE_S", "float", 300.0, "Seconds without a cluster heartbeat before the cluster counts as stalled.", "Downloads", minimum=30),
     Knob("HDM_ALBUM_COLLECT_S", "float", 3.0, "Seconds an album request waits for all its tracks to be submitted before it searches for the album.", "Downloads", minimum=0),
+    Knob("HDM_REMOVE_IMPORTED_TRANSFERS", "bool", True, "Remove a download's finished record from slskd's transfer list once its file is imported (and its emptied source folders from DOWNLOADS_DIR).", "Downloads"),
     Knob("HDM_TRANSFER_CLEANUP_MAX_CHECKS", "int", 60, "Sweeps that retry removing a cancelled transfer's record from slskd before giving up.", "Downloads", minimum=1),
     # --- Matching (candidate selection; docs/matching.md) -----------------------------------
     Knob("MATCH_DURATION_TOLERANCE_S", "float", 5.0, "A candidate whose reported length differs from the wanted track by more seconds is rejected.", "Matching", minimum=0),

@@ -59,6 +59,7 @@ class QualityProfile:
     strict: bool = False  # unknown bitrate/sample rate/bit depth fails instead of passing
     # A lossless file whose spectrum says lossy or upsampled: "quarantine", "flag" or "accept".
     fake_lossless: str = "flag"
+    lossless_floor_kbps: int = 160  # smaller lossless offers count as truncated; 0 = no floor
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.formats if name not in QUALITY_CLASSES]
@@ -79,6 +80,7 @@ class QualityProfile:
             max_bit_depth=config["QUALITY_MAX_BIT_DEPTH"],
             strict=config["QUALITY_STRICT"],
             fake_lossless=config["QUALITY_FAKE_LOSSLESS"],
+            lossless_floor_kbps=config["QUALITY_LOSSLESS_FLOOR_KBPS"],
         )
 
 

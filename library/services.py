@@ -52,6 +52,16 @@ class IngestResult:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class TaggedFile:
+    """What the tag step wrote: recorded by the caller before the move, so a run killed in
+    between recognises its own tagged file instead of calling it the wrong size."""
+
+    path: str
+    size: int
+    content_hash: str
+
+
 @dataclass
 class IngestContext:
     path: Path
@@ -216,14 +226,20 @@ def ingest_file(
     lyrics: Lyrics | None = None,
     profile: quality.QualityProfile | None = None,
     on_step: Callable[[str], None] | None = None,
+    on_tagged: Callable[[TaggedFile], None] | None = None,
+    tagged: TaggedFile | None = None,
 ) -> IngestResult:
     """Verify, tag, name, deduplicate and atomically promote one file into MUSIC_DIR.
 
     `source` describes where the file came from (`username`, `filename`, `size`, `job_id` for
     downloads, `{"import": path}` for manual imports). Idempotent: calling it again after a
     crash or a redelivery yields the same single library entry. `on_step` is told when the
-    "tagging" and "moving" steps begin (the HDM records them in the job's timeline).
+    "tagging" and "moving" steps begin (the HDM records them in the job's timeline);
+    `on_tagged` is handed the tagged file before the move, and a re-run passes that record back
+    as `tagged`: a file still matching it is this ingest's own work, verified at its new size.
     """
+    if tagged is not None and _is_own_tagged_file(Path(path), tagged):
+        expected_size = tagged.size
     ctx = IngestContext(
         path=Path(path),
         meta=meta,
@@ -241,10 +257,22 @@ def ingest_file(
             step(ctx)
             if ctx.result is not None:
                 return ctx.result
+            if step is step_hash and on_tagged is not None:
+                on_tagged(TaggedFile(str(ctx.path), ctx.path.stat().st_size, ctx.content_hash))
     except _FILE_ERRORS as exc:
         code, detail = _error_code(exc)
         return quarantine_source(ctx.path, reason=code, detail=detail, actor=actor, source=source)
     raise AssertionError("the promote step always sets a result")
+
+
+def _is_own_tagged_file(path: Path, tagged: TaggedFile) -> bool:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return False
+    return (
+        str(path) == tagged.path and size == tagged.size and file_hash(path) == tagged.content_hash
+    )
 
 
 # --- Promotion ------------------------------------------------------------------------------

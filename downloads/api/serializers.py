@@ -283,7 +283,11 @@ class SyncRequestedOut(serializers.Serializer):
 
 
 class SubmitIn(serializers.Serializer):
-    """A Spotify link/URI/id, or artist + title (+ album, duration)."""
+    """A Spotify link/URI/id, or artist + title (+ album, duration, ISRC, year, track number).
+
+    Unknown fields are a 400 naming them: a misspelt or unsupported field must not silently
+    drop what it meant (a job without its duration runs with no length check).
+    """
 
     link = serializers.CharField(required=False, max_length=2000, allow_blank=False)
     type = serializers.ChoiceField(
@@ -295,24 +299,45 @@ class SubmitIn(serializers.Serializer):
     title = serializers.CharField(required=False, max_length=MAX_NAME_LENGTH)
     album = serializers.CharField(required=False, max_length=MAX_NAME_LENGTH, default="")
     duration_s = serializers.FloatField(required=False, min_value=1, max_value=24 * 3600)
+    duration_ms = serializers.IntegerField(
+        required=False, min_value=1000, max_value=24 * 3600 * 1000
+    )
+    isrc = serializers.RegexField(
+        r"^[A-Za-z]{2}[A-Za-z0-9]{3}[0-9]{7}$", required=False, help_text="12 characters."
+    )
+    year = serializers.IntegerField(required=False, min_value=1000, max_value=9999)
+    track_number = serializers.IntegerField(required=False, min_value=1, max_value=9999)
     force = serializers.BooleanField(default=False)
     kind = serializers.ChoiceField(choices=JobKind.choices, default=JobKind.MANUAL)
     priority = serializers.IntegerField(
         required=False, min_value=-PRIORITY_RANGE, max_value=PRIORITY_RANGE
     )
 
+    _TRACK_ONLY = ("duration_s", "duration_ms", "isrc", "year", "track_number")
+
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(getattr(self, "initial_data", {})) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         has_link = bool(data.get("link"))
         has_text = bool(data.get("artist") or data.get("title"))
         if has_link == has_text:
             raise serializers.ValidationError(
                 {"link": ["Give either a Spotify link or an artist and a title."]}
             )
+        if has_link:
+            given = {f: ["Only with a typed-in track."] for f in self._TRACK_ONLY if f in data}
+            if given:
+                raise serializers.ValidationError(given)
         if has_text:
             missing = {f: ["Required with a typed-in track."] for f in ("artist", "title")}
             missing = {f: msg for f, msg in missing.items() if not data.get(f)}
             if missing:
                 raise serializers.ValidationError(missing)
+        if "duration_s" in data and "duration_ms" in data:
+            raise serializers.ValidationError(
+                {"duration_ms": ["Give duration_s or duration_ms, not both."]}
+            )
         return data
 
 

@@ -96,11 +96,15 @@ class DownloadsView(APIView):
         if data.get("link"):
             submission = submit.submit_spotify_ref(_spotify_ref(data), **common)
         else:
+            seconds = data.get("duration_s")
             meta = submit.track_from_fields(
                 artist=data["artist"],
                 title=data["title"],
                 album=data["album"],
-                duration_ms=round(data["duration_s"] * 1000) if data.get("duration_s") else None,
+                duration_ms=round(seconds * 1000) if seconds else data.get("duration_ms"),
+                isrc=data.get("isrc", ""),
+                year=data.get("year"),
+                track_number=data.get("track_number"),
             )
             result = submit.submit_wanted(meta, **common)
             submission = submit.Submission(result.status, result.job, [(meta, result)])

@@ -348,7 +348,7 @@ def test_a_watched_playlist_downloads_in_sync_mode_and_its_m3u8_follows(
 ):
     """Spotify playlist → watchlist sync → jobs through the fake slskd → library → M3U8."""
     from downloads.jobs import queue
-    from tests.downloads.test_pipeline import World
+    from tests.downloads.conftest import World
     from tests.fakes.spotify_data import USER
 
     # Let the jobs run this time: django-q2 sync mode, every task inline.
