@@ -183,6 +183,8 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HDM_MAX_LOST_RUNS", "int", 3, "Runs of one job whose worker died before a job is dead-lettered (worker_lost).", "Downloads", minimum=1),
     Knob("HDM_SWEEP_MINUTES", "int", 1, "Minutes between two sweeps for due, stuck or lost jobs (and heartbeats).", "Downloads", minimum=1),
     Knob("HDM_HEARTBEAT_STALE_S", "float", 300.0, "Seconds without a cluster heartbeat before the cluster counts as stalled.", "Downloads", minimum=30),
+    Knob("HDM_CLUSTER_FREEZE_S", "float", 30.0, "Seconds a watchdog ping may wait unrun, while no other task finishes either, before the task cluster counts as frozen and harmony_serve restarts it.", "Downloads", minimum=5),
+    Knob("HDM_CLUSTER_GRACE_S", "float", 60.0, "Seconds a freshly started task cluster has to run its first ping before the watchdog may judge it (doubled after each restart that did not help).", "Downloads", minimum=5),
     Knob("HDM_ALBUM_COLLECT_S", "float", 3.0, "Seconds an album request waits for all its tracks to be submitted before it searches for the album.", "Downloads", minimum=0),
     Knob("HDM_TRANSFER_CLEANUP_MAX_CHECKS", "int", 60, "Sweeps that retry removing a cancelled transfer's record from slskd before giving up.", "Downloads", minimum=1),
     # --- Matching (candidate selection; docs/matching.md) -----------------------------------
