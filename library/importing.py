@@ -19,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 
 from harmony_site.config import get_config
+from harmony_site.text import reversible_name
 from library.scanning import iter_audio_files
 from library.services import IngestResult, ingest_file, quarantine_source
 from library.tagging import UnreadableAudio, read_audio
@@ -60,6 +61,7 @@ def import_pending(
     """
     root = import_dir()
     root.mkdir(parents=True, exist_ok=True)
+    give_safe_names(root)
     summary = ImportSummary()
     for path in iter_audio_files(root):
         if _is_settling(path, settle_seconds):
@@ -73,7 +75,8 @@ def import_pending(
 
 def import_file(path: Path, *, actor: str) -> IngestResult:
     """Identify one file from its tags and ingest it like a download."""
-    source = {"import": str(path.relative_to(import_dir())), "size": path.stat().st_size}
+    rel = reversible_name(str(path.relative_to(import_dir())))
+    source = {"import": rel, "size": path.stat().st_size}
     try:
         meta = read_audio(path, light=True).meta  # only its tags are needed here
     except UnreadableAudio as exc:
@@ -84,6 +87,26 @@ def import_file(path: Path, *, actor: str) -> IngestResult:
         detail = "the file has no title or artist tag to name it by; tag it and drop it in again"
         return quarantine_source(path, reason="untagged", detail=detail, actor=actor, source=source)
     return ingest_file(path, meta=meta, source=source, actor=actor)
+
+
+def give_safe_names(root: Path) -> int:
+    """Rename each file or folder under `root` whose name is not valid UTF-8 to its reversible
+    form (`Bj\xf6rk` becomes `Bj%F6rk`), so the name can be stored and shown. Returns how many
+    were renamed; one whose new name is taken is left as it is (and logged)."""
+    renamed = 0
+    for folder, dirs, files in os.walk(root, topdown=False):  # children before their folder
+        for name in dirs + files:
+            safe = reversible_name(name)
+            if safe == name:
+                continue
+            target = Path(folder, safe)
+            if target.exists() or target.is_symlink():
+                logger.warning("hdm.import.rename_skipped", extra={"name": safe})
+                continue
+            os.rename(Path(folder, name), target)
+            logger.info("hdm.import.renamed", extra={"name": safe})
+            renamed += 1
+    return renamed
 
 
 def _is_settling(path: Path, settle_seconds: float) -> bool:

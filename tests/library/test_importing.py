@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from urllib.parse import unquote_to_bytes
+
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
+from accounts.services import create_user
 from library.importing import import_dir, import_pending
 from library.models import AuditEvent, LibraryFile
 
@@ -72,3 +77,52 @@ def test_harmony_import_command(library_dirs, audio_file, capsys):
     call_command("harmony_import")
 
     assert "1 imported" in capsys.readouterr().out
+
+
+def _pages_for(row: LibraryFile) -> list[str]:
+    return [
+        "/api/v1/library/files",
+        f"/api/v1/library/files/{row.pk}",
+        "/api/v1/activity",
+        f"/api/v1/library/tracks/{row.track_id}",
+        f"/ui/library/tracks/{row.track_id}",
+        "/ui/library",
+        "/ui/",
+    ]
+
+
+def _signed_in() -> Client:
+    user = create_user(username="alice", password="pass-word-0123", role="admin", actor="test")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_non_utf8_file_name_gets_a_safe_reversible_name_and_every_page_answers(
+    library_dirs, audio_file
+):
+    dropped = audio_file("flac", name="tmp.flac", directory=import_dir(), tags=TAGS)
+    raw = b"Bj\xf6rk 100% live.flac"  # Latin-1, as an old Windows share or zip leaves it
+    os.rename(os.fsencode(dropped), os.path.join(os.fsencode(import_dir()), raw))
+
+    summary = import_pending(actor="system", settle_seconds=0)
+
+    assert summary.counts == {"imported": 1}
+    row = LibraryFile.objects.get()
+    assert row.source["import"] == "Bj%F6rk 100%25 live.flac"
+    assert unquote_to_bytes(row.source["import"]) == raw  # the original name, byte for byte
+    client = _signed_in()
+    for page in _pages_for(row):
+        assert client.get(page).status_code == 200, page
+
+
+def test_a_stored_undecodable_name_never_breaks_a_page(library_dirs, audio_file):
+    audio_file("flac", name="ok.flac", directory=import_dir(), tags=TAGS)
+    import_pending(actor="system", settle_seconds=0)
+    row = LibraryFile.objects.get()
+    # Written by an earlier version: the name as Python decoded it (a lone surrogate).
+    LibraryFile.objects.filter(pk=row.pk).update(source={"import": "Bj\udcf6rk.flac"})
+    AuditEvent.objects.update(details={"from_path": "/downloads/import/Bj\udcf6rk.flac"})
+    client = _signed_in()
+    for page in _pages_for(row):
+        assert client.get(page).status_code == 200, page
