@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from downloads import album, peers, queries
 from downloads.conf import knob
+from downloads.disk import disk_pause
 from downloads.models import Candidate, DeadReason, Job, JobScope, JobState
 from downloads.outcomes import Advance, Dead, Outcome, Retry, Wait
 from downloads.recovery import dispatch_due
@@ -31,6 +32,7 @@ from downloads.search import run_searching
 from downloads.services import apply_outcome, block_candidate, claim_job, record_stage
 from downloads.transfers import run_downloading, transfer_cleared
 from downloads.wanted import meta_from_dict
+from harmony_site.disk import describe_os_error
 from providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -195,6 +197,9 @@ def run_job(job_id: int) -> None:
 
 def run_stage(job: Job) -> Outcome:
     """Call the stage function for the job's state and turn errors into outcomes."""
+    paused = disk_pause(job)
+    if paused is not None:
+        return paused
     try:
         return stages_for(job)[job.state](job)
     except ClaimLost:
@@ -208,7 +213,7 @@ def run_stage(job: Job) -> Outcome:
     except ProviderError as exc:
         return Retry("provider", "provider_error", str(exc))
     except OSError as exc:
-        return Retry("disk", "disk_error", f"{type(exc).__name__}: {exc}")
+        return Retry("disk", "disk_error", describe_os_error(exc))
     except Exception as exc:
         logger.exception("hdm.job.crashed", extra={"job_id": job.pk, "state": job.state})
         return Retry("internal", "internal_error", f"{type(exc).__name__}: {exc}")

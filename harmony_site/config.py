@@ -71,6 +71,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("CONFIG_DIR", "path", "./config", "Directory holding harmony.yml, harmony.db and the generated keys (environment only).", "Paths", env_only=True),
     Knob("DOWNLOADS_DIR", "path", "./data/downloads", "Where finished downloads arrive and are post-processed before promotion.", "Paths"),
     Knob("MUSIC_DIR", "path", "./data/music", "The music library Harmony files tracks into.", "Paths"),
+    Knob("DISK_MIN_FREE_MB", "int", 512, "Free space (MB) DOWNLOADS_DIR and MUSIC_DIR must keep: below it imports and new downloads wait and readiness fails; 0 turns the floor off.", "Paths", minimum=0),
     # --- Server --------------------------------------------------------------------------
     Knob("HTTP_BIND", "str", "0.0.0.0:8080", "host:port the web UI and API listen on.", "Server"),
     Knob("OAUTH_CALLBACK_BIND", "str", "127.0.0.1:8888", "Second bind for the Spotify OAuth callback (http://127.0.0.1:8888/callback); empty disables it.", "Server"),

@@ -19,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 
 from harmony_site.config import get_config
+from harmony_site.disk import DISK_FULL, describe_os_error, disk_shortage
 from harmony_site.text import reversible_name
 from library.scanning import iter_audio_files
 from library.services import IngestResult, ingest_file, quarantine_source
@@ -60,13 +61,23 @@ def import_pending(
     sub-folders left behind are removed (the import folder itself stays).
     """
     root = import_dir()
+    summary = ImportSummary()
+    shortage = disk_shortage()
+    if shortage is not None:
+        logger.warning("hdm.import.paused", extra={"detail": shortage})
+        return summary
     root.mkdir(parents=True, exist_ok=True)
     give_safe_names(root)
-    summary = ImportSummary()
     for path in iter_audio_files(root):
         if _is_settling(path, settle_seconds):
             continue
-        summary.add(path, import_file(path, actor=actor))
+        try:
+            summary.add(path, import_file(path, actor=actor))
+        except OSError as exc:
+            # The file stays where it is for the next run; a full disk ends this one.
+            logger.error("hdm.import.failed", extra={"detail": describe_os_error(exc)})
+            if exc.errno in DISK_FULL:
+                break
     _remove_empty_dirs(root)
     if summary.total:
         logger.info("hdm.import.completed", extra=dict(summary.counts))

@@ -126,3 +126,36 @@ def test_a_stored_undecodable_name_never_breaks_a_page(library_dirs, audio_file)
     client = _signed_in()
     for page in _pages_for(row):
         assert client.get(page).status_code == 200, page
+
+
+def test_imports_wait_while_a_data_directory_is_below_the_free_space_floor(
+    library_dirs, audio_file, monkeypatch
+):
+    from harmony_site.config import get_config
+
+    dropped = audio_file("flac", directory=import_dir(), tags=TAGS)
+    monkeypatch.setitem(get_config().values, "DISK_MIN_FREE_MB", 10**12)
+    assert import_pending(actor="system", settle_seconds=0).total == 0
+    assert dropped.is_file() and LibraryFile.objects.count() == 0
+    monkeypatch.setitem(get_config().values, "DISK_MIN_FREE_MB", 0)
+    assert import_pending(actor="system", settle_seconds=0).counts == {"imported": 1}
+
+
+def test_a_disk_that_fills_during_an_import_leaves_the_files_for_the_next_run(
+    library_dirs, audio_file, monkeypatch, caplog
+):
+    import errno
+
+    from library import importing
+
+    first = audio_file("flac", name="a.flac", directory=import_dir(), tags=TAGS)
+    second = audio_file("mp3", name="b.mp3", directory=import_dir(), tags=TAGS)
+
+    def full(path, *, actor):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(importing, "import_file", full)
+    summary = import_pending(actor="system", settle_seconds=0)
+    assert summary.total == 0 and first.is_file() and second.is_file()
+    (failed,) = [r for r in caplog.records if r.getMessage() == "hdm.import.failed"]
+    assert failed.detail.startswith("the disk is full")
