@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -73,10 +74,13 @@ def make_audio(
     channels: int = 2,
     tags: Mapping[str, TagValue] | None = None,
     frequency_hz: float = 440.0,
+    noise: float = 0.0,
 ) -> Path:
     """Encode a quiet sine of `duration_s` into `path` and optionally tag it.
 
     Vary `frequency_hz` for files whose audio (not only tags) differs, e.g. in dedupe tests.
+    `noise` (0..1) adds that much seeded white noise: a lossless file then needs a bit rate
+    like real music's instead of compressing to almost nothing.
 
     `tags` uses mutagen's "easy" keys (title, artist, album, albumartist, tracknumber, date,
     genre, isrc, ...); a list value becomes a multi-valued tag where the format allows.
@@ -87,7 +91,8 @@ def make_audio(
     if fmt == "opus":
         sample_rate = 48000  # the only rate Opus files declare
     path.parent.mkdir(parents=True, exist_ok=True)
-    _encode(path, fmt, duration_s, sample_rate, bitrate, bit_depth, channels, frequency_hz)
+    wave = _Wave(frequency_hz, noise)
+    _encode(path, fmt, duration_s, sample_rate, bitrate, bit_depth, channels, wave)
     if tags:
         _write_tags(path, fmt, tags)
     return path
@@ -115,7 +120,7 @@ def _encode(
     bitrate: int | str | None,
     bit_depth: int,
     channels: int,
-    frequency_hz: float,
+    wave: _Wave,
 ) -> None:
     codec, sample_fmt = _codec_settings(fmt, bit_depth)
     layout = "mono" if channels == 1 else "stereo"
@@ -128,9 +133,7 @@ def _encode(
         if fmt == "ogg":
             ctx.options = {"strict": "experimental"}  # FFmpeg's native Vorbis encoder
         _set_bitrate(ctx, fmt, bitrate)
-        for frame in _sine_frames(
-            duration_s, sample_rate, sample_fmt, layout, channels, frequency_hz
-        ):
+        for frame in _sine_frames(duration_s, sample_rate, sample_fmt, layout, channels, wave):
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
 
@@ -146,21 +149,30 @@ def _set_bitrate(ctx: av.codec.CodecContext, fmt: str, bitrate: int | str | None
     ctx.bit_rate = int(bitrate or _DEFAULT_KBPS[fmt]) * 1000
 
 
+@dataclass(frozen=True)
+class _Wave:
+    frequency_hz: float
+    noise: float
+
+
 def _sine_frames(
     duration_s: float,
     sample_rate: int,
     sample_fmt: str,
     layout: str,
     channels: int,
-    frequency_hz: float,
+    shape: _Wave,
 ) -> list[av.AudioFrame]:
     total = max(1, round(duration_s * sample_rate))
     frames = []
     chunk = 4096
+    rng = np.random.default_rng(round(shape.frequency_hz * 1000))  # the same file every time
     for start in range(0, total, chunk):
         count = min(chunk, total - start)
         t = (np.arange(start, start + count) / sample_rate).astype(np.float64)
-        wave = 0.1 * np.sin(2 * np.pi * frequency_hz * t)
+        wave = 0.1 * np.sin(2 * np.pi * shape.frequency_hz * t)
+        if shape.noise:
+            wave = wave + shape.noise * rng.uniform(-1.0, 1.0, count)
         frame = av.AudioFrame.from_ndarray(
             _to_format(wave, sample_fmt, channels), format=sample_fmt, layout=layout
         )
