@@ -57,7 +57,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.live_stack import REPO, Stack, StackError, http, wait_for  # noqa: E402
+from scripts.live_stack import REPO, Stack, StackError, wait_for  # noqa: E402
+from scripts.live_stack import http as call  # noqa: E402
 from tests.fakes.live import catalogue_track  # noqa: E402
 
 DRILL_ENV = {
@@ -480,7 +481,7 @@ def check_files(root: Path, db: Path, music: Path, downloads: Path) -> tuple[lis
 
 
 def check_searches_deleted(stack: Stack) -> list[str]:
-    status, stats = http("GET", f"{stack.slskd_url}/__control/stats")
+    status, stats = call("GET", f"{stack.slskd_url}/__control/stats")
     if status != 200 or stats.get("searches"):
         return [f"slskd still holds {stats and stats.get('searches')} searches (not deleted)"]
     return []
