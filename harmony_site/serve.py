@@ -9,8 +9,9 @@ Supervision: SIGTERM or SIGINT is forwarded as SIGTERM to the children; whatever
 exited after `STOP_TIMEOUT_S` is killed, and the command exits 0. A child that dies on its
 own is restarted (what is left of its process group is killed first); one that dies
 `CRASH_LIMIT` times within `CRASH_WINDOW_S` stops everything and the command exits 1, so a
-container restart policy takes over. Each child gets SIGTERM when harmony_serve itself dies
-(even by SIGKILL: Linux's parent-death signal), so nothing is left running unsupervised.
+container restart policy takes over. When harmony_serve itself dies, even by SIGKILL, its
+guardian (harmony_site/guardian.py) stops every child's process group, so nothing is left
+running unsupervised.
 
 Watchdog: the HDM registers `register_cluster_watchdog(fn)` and `register_cluster_started(fn)`.
 Each start-up hook runs right after the cluster (re)starts; every `SERVE_WATCHDOG_INTERVAL_S`
@@ -22,7 +23,6 @@ or frozen) makes harmony_serve restart the cluster process.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import http.client
 import logging
@@ -55,7 +55,6 @@ CRASH_LIMIT = 5  # deaths of one child within CRASH_WINDOW_S before harmony_serv
 CRASH_WINDOW_S = 300.0
 MAX_GRACE_S = 900.0
 METRICS_PREFIX = "harmony-metrics-"
-PR_SET_PDEATHSIG = 1
 ClusterWatchdog = Callable[[], bool]
 ClusterStarted = Callable[[], None]
 _WATCHDOGS: list[ClusterWatchdog] = []
@@ -156,35 +155,52 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _die_with_parent(parent: int) -> Callable[[], None]:
-    """A `preexec_fn`: on Linux the child gets SIGTERM when harmony_serve dies, however it
-    dies; gunicorn and qcluster then stop their own workers."""
+class Guardian:
+    """The guardian process: told of each child's process group, it stops them all once this
+    process is gone (its stdin pipe closes when we die, however we die)."""
 
-    def arm() -> None:
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent:  # the parent died before the death signal was armed
-            os._exit(1)
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "harmony_site.guardian", str(STOP_TIMEOUT_S)],
+            stdin=subprocess.PIPE,
+            cwd=settings.BASE_DIR,
+            start_new_session=True,  # a terminal's Ctrl+C or a group kill is ours alone
+        )
 
-    return arm
+    def watch(self, pgid: int) -> None:
+        self._tell(f"+{pgid}")
+
+    def forget(self, pgid: int) -> None:
+        self._tell(f"-{pgid}")
+
+    def close(self) -> None:
+        """Every child is stopped: let the guardian exit."""
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()  # type: ignore[union-attr]
+        self.process.wait()
+
+    def _tell(self, line: str) -> None:
+        with contextlib.suppress(OSError, ValueError):  # a dead or closed guardian: go on
+            self.process.stdin.write(f"{line}\n".encode())  # type: ignore[union-attr]
+            self.process.stdin.flush()  # type: ignore[union-attr]
 
 
 class Child:
     """One supervised subprocess, leader of its own process group."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        self.name, self.argv, self.env = name, argv, env
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], guardian: Guardian | None = None
+    ) -> None:
+        self.name, self.argv, self.env, self.guardian = name, argv, env, guardian
         self.process: subprocess.Popen[bytes] | None = None
         self.deaths: list[float] = []  # monotonic times of unexpected deaths
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            self.argv,
-            env=self.env,
-            cwd=settings.BASE_DIR,
-            start_new_session=True,
-            preexec_fn=_die_with_parent(os.getpid()),  # noqa: PLW1509 (only prctl and getppid)
+            self.argv, env=self.env, cwd=settings.BASE_DIR, start_new_session=True
         )
+        if self.guardian is not None:
+            self.guardian.watch(self.process.pid)
         logger.info("hdm.serve.child_started", extra={"child": self.name, "pid": self.process.pid})
 
     def crash_looping(self) -> bool:
@@ -210,6 +226,8 @@ class Child:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+            if self.guardian is not None:
+                self.guardian.forget(self.process.pid)
 
 
 def stop_children(children: list[Child], *, timeout: float = STOP_TIMEOUT_S) -> None:
@@ -326,10 +344,14 @@ class Supervisor:
     def run(self) -> int:
         if self.stop_requested.is_set():
             return 0
+        guardian = Guardian()
+        for child in (self.web, self.cluster, self.dispatcher):
+            child.guardian = guardian
         try:
             return self._run()
         finally:
             stop_children([self.dispatcher, self.cluster, self.web])
+            guardian.close()
             if self.metrics_dir:
                 shutil.rmtree(self.metrics_dir, ignore_errors=True)
             logger.info("hdm.serve.stopped")

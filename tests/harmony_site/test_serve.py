@@ -327,3 +327,18 @@ def test_watchdog_that_raises_counts_as_not_stalled(monkeypatch):
 )
 def test_loopback_target_for_a_bind(bind, target):
     assert serve.loopback_target(bind) == target
+
+
+def test_the_guardian_stops_a_child_that_ignores_sigterm_once_harmony_serve_is_gone(settings):
+    guardian = serve.Guardian()
+    stubborn = [sys.executable, "-c",
+                "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "time.sleep(120)"]  # fmt: skip
+    child = serve.Child("qcluster", stubborn, dict(os.environ), guardian)
+    child.start()
+    try:
+        guardian.process.stdin.close()  # what harmony_serve's death does to the pipe
+        assert child.process.wait(timeout=30) == -signal.SIGKILL
+        assert guardian.process.wait(timeout=10) == 0
+    finally:
+        child.kill_group()
