@@ -58,7 +58,9 @@ def import_pending(
     """Import every settled audio file in the import folder; safe to run on a schedule.
 
     Files that arrived less than `settle_seconds` ago are left for the next run. Empty
-    sub-folders left behind are removed (the import folder itself stays).
+    sub-folders left behind are removed (the import folder itself stays). Nothing is imported
+    while a data directory is below DISK_MIN_FREE_MB; names that are not UTF-8 are first
+    given their reversible form (`give_safe_names`).
     """
     root = import_dir()
     summary = ImportSummary()
