@@ -37,6 +37,7 @@ class ImportSummary:
 
     counts: Counter[str] = field(default_factory=Counter)
     results: list[tuple[str, IngestResult]] = field(default_factory=list)
+    stopped: str = ""  # why the run stopped early (a full disk), in words
 
     def add(self, path: Path, result: IngestResult) -> None:
         self.counts[result.status] += 1
@@ -67,6 +68,7 @@ def import_pending(
     shortage = disk_shortage()
     if shortage is not None:
         logger.warning("hdm.import.paused", extra={"detail": shortage})
+        summary.stopped = shortage
         return summary
     root.mkdir(parents=True, exist_ok=True)
     give_safe_names(root)
@@ -79,6 +81,7 @@ def import_pending(
             # The file stays where it is for the next run; a full disk ends this one.
             logger.error("hdm.import.failed", extra={"detail": describe_os_error(exc)})
             if exc.errno in DISK_FULL:
+                summary.stopped = describe_os_error(exc)
                 break
     _remove_empty_dirs(root)
     if summary.total:

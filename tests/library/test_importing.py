@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from urllib.parse import unquote_to_bytes
 
@@ -135,8 +136,10 @@ def test_imports_wait_while_a_data_directory_is_below_the_free_space_floor(
 
     dropped = audio_file("flac", directory=import_dir(), tags=TAGS)
     monkeypatch.setitem(get_config().values, "DISK_MIN_FREE_MB", 10**12)
-    assert import_pending(actor="system", settle_seconds=0).total == 0
+    err = io.StringIO()
+    call_command("harmony_import", stdout=io.StringIO(), stderr=err)
     assert dropped.is_file() and LibraryFile.objects.count() == 0
+    assert "below DISK_MIN_FREE_MB" in err.getvalue()  # said in words, not a traceback
     monkeypatch.setitem(get_config().values, "DISK_MIN_FREE_MB", 0)
     assert import_pending(actor="system", settle_seconds=0).counts == {"imported": 1}
 
@@ -157,5 +160,6 @@ def test_a_disk_that_fills_during_an_import_leaves_the_files_for_the_next_run(
     monkeypatch.setattr(importing, "import_file", full)
     summary = import_pending(actor="system", settle_seconds=0)
     assert summary.total == 0 and first.is_file() and second.is_file()
+    assert summary.stopped.startswith("the disk is full")
     (failed,) = [r for r in caplog.records if r.getMessage() == "hdm.import.failed"]
     assert failed.detail.startswith("the disk is full")
