@@ -329,14 +329,16 @@ def test_loopback_target_for_a_bind(bind, target):
     assert serve.loopback_target(bind) == target
 
 
-def test_the_guardian_stops_a_child_that_ignores_sigterm_once_harmony_serve_is_gone(settings):
+def test_the_guardian_stops_a_child_that_ignores_sigterm_once_harmony_serve_is_gone(tmp_path):
     guardian = serve.Guardian()
+    armed = tmp_path / "armed"
     stubborn = [sys.executable, "-c",
-                "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-                "time.sleep(120)"]  # fmt: skip
+                "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "pathlib.Path(sys.argv[1]).touch(); time.sleep(120)", str(armed)]  # fmt: skip
     child = serve.Child("qcluster", stubborn, dict(os.environ), guardian)
     child.start()
     try:
+        wait_for(armed.exists, timeout=30, what="the child to ignore SIGTERM")
         guardian.process.stdin.close()  # what harmony_serve's death does to the pipe
         assert child.process.wait(timeout=30) == -signal.SIGKILL
         assert guardian.process.wait(timeout=10) == 0
