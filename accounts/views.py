@@ -1,17 +1,25 @@
-"""Sign-in, sign-out, the one-time first-admin wizard and the CSRF failure page."""
+"""Sign-in, sign-out, the one-time first-admin wizard, the CSRF failure page, and the admin's
+API-key and user management (the forms on the Settings page post here)."""
 
 from __future__ import annotations
 
-from django.contrib.auth import login
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
-from accounts.forms import FirstAdminForm
+from accounts.auth import actor_for, role_required
+from accounts.forms import ApiKeyForm, FirstAdminForm, RoleForm, UserForm
+from accounts.models import APIKey
+from harmony_site.views.settings import render_settings, settings_context
 
 login_view = login_not_required(
     LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True)
@@ -50,3 +58,76 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         error = {"code": "csrf_failed", "message": f"CSRF check failed: {reason}"}
         return JsonResponse({"error": error}, status=403)
     return render(request, "accounts/csrf_failure.html", status=403)
+
+
+# --- API keys and users (Settings page) ----------------------------------------------------------
+
+
+@require_POST
+@role_required("admin")
+def key_create(request: HttpRequest) -> HttpResponse:
+    """Create an API key; its value is shown on this one response and never again."""
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
+        days = form.cleaned_data.get("expires_days")
+        try:
+            key, plaintext = services.create_api_key(
+                name=form.cleaned_data["name"],
+                role=form.cleaned_data["role"],
+                expires=timedelta(days=days) if days else None,
+                actor=actor_for(request.user),
+            )
+        except services.AccountError as exc:
+            form.add_error("name", str(exc))
+        else:
+            context = settings_context(request, new_key={"key": key, "plaintext": plaintext})
+            return render_settings(request, context)
+    return render_settings(request, settings_context(request, key_form=form))
+
+
+@require_POST
+@role_required("admin")
+def key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
+    key = get_object_or_404(APIKey, pk=key_id)
+    services.revoke_api_key(key=key, actor=actor_for(request.user))
+    messages.success(request, f"API key {key.name} ({key.prefix}…) revoked.")
+    return redirect(reverse("ui:settings") + "#keys")
+
+
+@require_POST
+@role_required("admin")
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserForm(request.POST)
+    if form.is_valid():
+        try:
+            services.create_user(**form.cleaned_data, actor=actor_for(request.user))
+        except ValidationError as exc:
+            form.add_error("password", exc)
+        except services.AccountError as exc:
+            form.add_error("username", str(exc))
+        else:
+            messages.success(request, f"User {form.cleaned_data['username']} created.")
+            return redirect("ui:settings")
+    return render_settings(request, settings_context(request, user_form=form))
+
+
+@require_POST
+@role_required("admin")
+def user_update(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Change a user's role, or disable them (`action=disable`); never your own account."""
+    user = get_object_or_404(get_user_model(), pk=user_id)
+    if user.pk == request.user.pk:
+        messages.error(request, "You cannot change or disable your own account here.")
+        return redirect("ui:settings")
+    actor = actor_for(request.user)
+    if request.POST.get("action") == "disable":
+        services.disable_user(user=user, actor=actor)
+        messages.success(request, f"User {user.get_username()} disabled.")
+        return redirect("ui:settings")
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        services.set_role(user=user, role=form.cleaned_data["role"], actor=actor)
+        messages.success(request, f"{user.get_username()} is now {form.cleaned_data['role']}.")
+    else:
+        messages.error(request, "Pick a role.")
+    return redirect("ui:settings")

@@ -131,10 +131,10 @@ def _offer_all(fake, audio_dir: Path, count: int) -> None:
 
 
 def _submit(start: int, count: int) -> None:
-    from downloads import services
+    from downloads import submit
 
     for i in range(start, start + count):
-        result = services.submit_wanted(_wanted(i), kind="manual", actor=f"bench:{start}")
+        result = submit.submit_wanted(_wanted(i), kind="manual", actor=f"bench:{start}")
         assert result.status == "enqueued", result
 
 
@@ -150,12 +150,12 @@ def _finished(start: int) -> tuple[int, int]:
 def _drive_waits(start: int) -> None:
     """Sync mode has no scheduler: send jobs whose wait (a poll) is over, as the cluster's
     `hdm-dispatch` does, until every job of the run is final."""
-    from downloads import recovery
+    from downloads.jobs import dispatch
     from downloads.models import LIVE_STATES, Job
 
     live = Job.objects.filter(actor=f"bench:{start}", state__in=LIVE_STATES)
     while live.exists():
-        if not recovery.dispatch_due():
+        if not dispatch.dispatch_due():
             time.sleep(0.001)  # the next poll is due within HDM_POLL_INTERVAL_S
 
 

@@ -1,8 +1,8 @@
 """The Django admin as the HDM's console: the dead-letter queue first, then jobs and watchlists.
 
-Everything is read-only: jobs change only through `downloads/services.py`, so every change has
+Everything is read-only: jobs change only through `downloads/jobs/state.py`, so every change has
 its timeline event. The DLQ's actions call the same services as the API and the CLI
-(`downloads/dlq.py`), record a `DeadLetterAction` with the acting user, and check the role
+(`downloads/actions.py`), record a `DeadLetterAction` with the acting user, and check the role
 again (operator to requeue, admin to purge) even though the admin site is the admin's.
 """
 
@@ -18,7 +18,7 @@ from django.utils.html import format_html
 
 from accounts.auth import actor_for
 from accounts.roles import has_role
-from downloads import dlq
+from downloads import actions
 from downloads.models import (
     Candidate,
     DeadLetter,
@@ -131,11 +131,11 @@ class DeadLetterAdmin(ReadOnlyJobAdmin):
 
     @admin.action(description="Requeue selected dead jobs", permissions=["requeue"])
     def requeue_selected(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
-        self._run(request, queryset, dlq.requeue_dead, dlq.REQUEUE_LIMIT)
+        self._run(request, queryset, actions.requeue_dead, actions.REQUEUE_LIMIT)
 
     @admin.action(description="Purge selected dead jobs (deletes them)", permissions=["purge"])
     def purge_selected(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
-        self._run(request, queryset, dlq.purge_dead, dlq.PURGE_LIMIT)
+        self._run(request, queryset, actions.purge_dead, actions.PURGE_LIMIT)
 
     def _run(self, request: HttpRequest, queryset: QuerySet[Job], action: Any, limit: int) -> None:
         ids = list(queryset.values_list("pk", flat=True)[: limit + 1])
@@ -144,7 +144,7 @@ class DeadLetterAdmin(ReadOnlyJobAdmin):
                 request, f"Select at most {limit} jobs at once.", level=messages.ERROR
             )
             return
-        result = action(dlq.ids_filter(ids), actor=actor_for(request.user), via="admin")
+        result = action(actions.ids_filter(ids), actor=actor_for(request.user), via="admin")
         counts = ", ".join(f"{name}: {n}" for name, n in result.counts.items())
         self.message_user(request, f"{result.action}: {counts}", level=messages.SUCCESS)
 

@@ -3,7 +3,7 @@ from django.db.models.signals import post_migrate
 
 
 def _ensure_schedules(sender, **kwargs) -> None:
-    from downloads.schedules import ensure_schedules
+    from downloads.jobs.schedules import ensure_schedules
 
     ensure_schedules()
 

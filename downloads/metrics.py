@@ -150,7 +150,7 @@ class HdmCollector(Collector):
         )
 
     def _dlq(self) -> Iterator[Metric]:
-        from downloads.dlq import dlq_stats
+        from downloads.actions import dlq_stats
 
         family = GaugeMetricFamily(
             "harmony_hdm_dlq_jobs", "Dead-lettered jobs by reason code.", labels=["reason"]
@@ -161,7 +161,7 @@ class HdmCollector(Collector):
         yield family
 
     def _budget(self) -> Iterator[Metric]:
-        from downloads.budget import budget_status
+        from downloads.stages.budget import budget_status
 
         status = budget_status()
         yield GaugeMetricFamily(

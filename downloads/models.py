@@ -1,6 +1,6 @@
 """The download manager's state: jobs, their timeline, candidates, peers and shared budgets.
 
-Every write to a `Job`'s state goes through `downloads/services.py` as a conditional UPDATE
+Every write to a `Job`'s state goes through `downloads/jobs/state.py` as a conditional UPDATE
 (`filter(pk=…, state=expected).update(…)`), so two workers never both advance one job.
 """
 
@@ -55,7 +55,7 @@ TERMINAL_STATES = (JobState.DONE, JobState.CANCELLED, JobState.DEAD)
 
 def runnable_jobs() -> Q:
     """Jobs a worker runs stages for: tracks, and album parents while they search for a folder
-    (downloads/album.py); other parents only wait for their children."""
+    (downloads/stages/album.py); other parents only wait for their children."""
     album_phase = (JobState.QUEUED, JobState.SEARCHING)
     return Q(scope=JobScope.TRACK) | Q(scope=JobScope.ALBUM, state__in=album_phase)
 

@@ -1,9 +1,9 @@
 """Readiness and supervision: the `cluster` probe, and the watchdog and start-up hook
-`harmony_serve` uses to restart a stalled or frozen task cluster (see downloads/watchdog.py)."""
+`harmony_serve` uses to restart a stalled or frozen task cluster (downloads/jobs/watchdog.py)."""
 
 from __future__ import annotations
 
-from downloads.watchdog import cluster_stalled, cluster_started, last_beat, watch_cluster
+from downloads.jobs.watchdog import cluster_stalled, cluster_started, last_beat, watch_cluster
 from harmony_site.probes import ProbeResult, register_probe
 from harmony_site.serve import register_cluster_started, register_cluster_watchdog
 

@@ -1,4 +1,7 @@
-"""Reads of download jobs for the API, the UI and the admin (writes live in services.py)."""
+"""Reads of download jobs for the API, the UI and the admin.
+
+Writes live in `jobs/state.py`, `submit.py` and `actions.py`.
+"""
 
 from __future__ import annotations
 
@@ -141,3 +144,14 @@ def live_transfers(jobs: list[Job]) -> dict[tuple[str, str], Transfer]:
     finally:
         client.close()
     return {(t.username, t.id): t for t in transfers if (t.username, t.id) in wanted}
+
+
+def search_spotify(query: str) -> tuple[list[Any], str]:
+    """Spotify's tracks for `query` (up to 10), or no tracks and the error to show."""
+    from providers.errors import ProviderError
+    from providers.spotify.client import SpotifyClient
+
+    try:
+        return SpotifyClient.from_config().search(query, limit=10), ""
+    except ProviderError as exc:
+        return [], f"Spotify search failed: {exc}"

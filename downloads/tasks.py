@@ -1,4 +1,4 @@
-"""django-q2 entry points. Thin: load ids, call the pipeline or a service, return.
+"""django-q2 entry points. Thin: load ids, call the job engine (`downloads.jobs`) or a service.
 
 Task names (what `Schedule.func` and `async_task` refer to):
 `downloads.tasks.run_job`, `downloads.tasks.sweep`, `downloads.tasks.dispatch`,
@@ -7,23 +7,25 @@ Task names (what `Schedule.func` and `async_task` refer to):
 
 from __future__ import annotations
 
-from downloads import pipeline, recovery, watchdog, watchlists
+from downloads import watchlists
+from downloads.jobs import dispatch as job_dispatch
+from downloads.jobs import runner, sweeper, watchdog
 
 
 def run_job(job_id: int) -> None:
     """Run one step of one job (claimed, so a redelivery does nothing)."""
-    pipeline.run_job(int(job_id))
+    runner.run_job(int(job_id))
 
 
 def sweep() -> dict[str, int]:
     """Periodic: resume due retries, expired leases and lost enqueues; finish parents."""
-    report = recovery.sweep_jobs()
+    report = sweeper.sweep_jobs()
     return {name: len(ids) for name, ids in vars(report).items()}
 
 
 def dispatch() -> int:
     """The `hdm-dispatch` schedule: send the jobs whose wait is over; re-arms itself."""
-    return len(recovery.dispatch_due())
+    return len(job_dispatch.dispatch_due())
 
 
 def heartbeat() -> None:

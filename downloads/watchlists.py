@@ -7,7 +7,7 @@ watchlist ignores releases before its `since` date, so watching an artist does n
 queue with the old catalogue. A watched playlist keeps an M3U8 file in playlist order under
 PLAYLISTS_DIR, rewritten atomically after each sync and whenever one of its jobs is done.
 
-The `hdm-watchlists` schedule (downloads/schedules.py) runs `sync_due_watchlists` every few
+The `hdm-watchlists` schedule (downloads/jobs/schedules.py) runs `sync_due_watchlists` every few
 minutes; a watchlist is due WATCHLIST_SYNC_MINUTES after its last sync, and cools down for
 WATCHLIST_COOLDOWN_MINUTES after WATCHLIST_FAILURE_LIMIT failed syncs in a row.
 """
@@ -26,9 +26,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from downloads.models import JobKind, Watchlist, WatchlistItem, WatchlistSync
-from downloads.submissions import submit_group, submit_tracks
+from downloads.submit import submit_group, submit_tracks
 from downloads.wanted import meta_from_dict, meta_to_dict, wanted_key
-from harmony_site.config import write_text_atomically
+from harmony_site.files import write_text_atomically
 from providers.errors import ProviderError
 from providers.spotify.links import InvalidSpotifyLink, parse_spotify_link
 from providers.types import TrackMeta
@@ -134,6 +134,21 @@ def _claim_due(watchlist_id: int, *, now: datetime) -> bool:
     lease = now + timedelta(minutes=knob("WATCHLIST_SYNC_MINUTES"))
     due = Q(next_sync_at__isnull=True) | Q(next_sync_at__lte=now)
     return bool(Watchlist.objects.filter(due, pk=watchlist_id).update(next_sync_at=lease))
+
+
+def enqueue_sync(watchlist_id: int, *, actor: str) -> None:
+    """Sync one watchlist in the task cluster once the surrounding transaction commits."""
+    from django_q.tasks import async_task
+
+    transaction.on_commit(
+        lambda: async_task(
+            "downloads.watchlists.sync_watchlist",
+            watchlist_id,
+            trigger="manual",
+            actor=actor,
+            group="watchlist",
+        )
+    )
 
 
 def sync_watchlist(

@@ -9,28 +9,28 @@ with one line naming the source, the key and the expected type.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import os
 import secrets
-import tempfile
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from cryptography.fernet import Fernet, InvalidToken
 
+from harmony_site.files import ensure_key_file, locked, write_text_atomically
+from harmony_site.secrets import (
+    ENCRYPTED_PREFIX,
+    FERNET_KEY_FILE,
+    SecretDecryptError,
+    decrypt_for_file,
+)
 from harmony_site.version import __version__
 
 YML_NAME = "harmony.yml"
 SECRET_KEY_FILE = "secret_key"
-FERNET_KEY_FILE = "fernet.key"
-ENCRYPTED_PREFIX = "enc:"
 MASK = "********"
 
 
@@ -206,6 +206,14 @@ KNOBS: tuple[Knob, ...] = (
     Knob("WATCHLIST_COOLDOWN_MINUTES", "int", 360, "Minutes a watchlist waits after WATCHLIST_FAILURE_LIMIT failed syncs in a row.", "Watchlists", minimum=1),
     Knob("WATCHLIST_RELEASE_TYPES", "list", ["album", "single"], "Release types a new artist watchlist follows unless told otherwise (album, single, compilation, appears_on).", "Watchlists"),
     Knob("PLAYLISTS_DIR", "str", "playlists", "Where watched playlists' M3U8 files are written; relative paths are under MUSIC_DIR.", "Watchlists"),
+    # --- Integrations (notifications, webhooks, media servers, Lidarr; docs/integrations/) --
+    Knob("INTEGRATIONS_SETTLE_S", "float", 60.0, "Seconds without a new event of one kind before its batch is sent (a 500-track playlist sends one summary).", "Integrations", minimum=0),
+    Knob("INTEGRATIONS_MAX_WAIT_S", "float", 900.0, "Longest a batch waits while events keep arriving; then it is sent anyway.", "Integrations", minimum=0),
+    Knob("INTEGRATIONS_MAX_ATTEMPTS", "int", 6, "Attempts of one notification, webhook or rescan before it is given up (shown on the System panel).", "Integrations", minimum=1),
+    Knob("INTEGRATIONS_BACKOFF_S", "float", 60.0, "First retry delay of a failed delivery (doubles per attempt, with jitter, at most an hour).", "Integrations", minimum=0),
+    Knob("INTEGRATIONS_TIMEOUT_S", "float", 10.0, "Seconds to wait for a media server, Lidarr or webhook receiver to answer.", "Integrations", minimum=0.1),
+    Knob("DAILY_SUMMARY_HOUR", "int", 8, "Hour of the day (0-23, UTC) from which the daily summary is sent.", "Integrations", minimum=0),
+    Knob("LIDARR_SYNC_MINUTES", "int", 360, "Minutes between two reads of each Lidarr's wanted/missing list.", "Integrations", minimum=5),
     # --- Logging -------------------------------------------------------------------------
     Knob("LOG_LEVEL", "choice", "INFO", "Minimum level of the JSON log lines written to stdout.", "Logging", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
 )
@@ -321,58 +329,6 @@ def render_yml(knobs: tuple[Knob, ...] = KNOBS) -> str:
     return "\n".join(parts)
 
 
-_held_locks = threading.local()
-
-
-@contextlib.contextmanager
-def _locked(config_dir: Path) -> Iterator[None]:
-    """Serialise config writes between the web workers and the task cluster.
-
-    Re-entrant within a thread (a settings write creates the Fernet key under the same lock);
-    flock itself is not, since each `open` is a separate lock holder.
-    """
-    held: set[Path] = _held_locks.__dict__.setdefault("dirs", set())
-    if config_dir in held:
-        yield
-        return
-    with open(config_dir / ".config.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        held.add(config_dir)
-        try:
-            yield
-        finally:
-            held.discard(config_dir)
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename inside `folder` durable (the directory entry itself is flushed)."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text`: temp file, fsync, rename, fsync the folder.
-
-    Readers see the old file or the new one, never a half-written one, even after a crash.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
-
-
 def read_yml(path: Path) -> dict[str, Any]:
     """Parse harmony.yml; malformed YAML, a non-mapping or an unknown key is a ConfigError."""
     try:
@@ -399,7 +355,7 @@ def read_yml(path: Path) -> dict[str, Any]:
 
 def ensure_yml(path: Path) -> dict[str, Any]:
     """Create harmony.yml on first boot, append knobs an upgrade added, return its values."""
-    with _locked(path.parent):
+    with locked(path.parent):
         if not path.exists():
             write_text_atomically(path, render_yml())
             return read_yml(path)
@@ -417,41 +373,14 @@ def ensure_yml(path: Path) -> dict[str, Any]:
         return data
 
 
-def ensure_key_file(path: Path, generate: Callable[[], str]) -> str:
-    """Create a key file once (owner-only, under the config lock) and return its content.
-
-    Shared by the Django secret key and the Fernet key in `accounts/crypto.py`.
-    """
-    with _locked(path.parent):
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(generate())
-        return path.read_text().strip()
-
-
-def fernet_for(config_dir: Path) -> Fernet:
-    """The Fernet cipher for secrets at rest, its key created once in CONFIG_DIR/fernet.key."""
-    key = ensure_key_file(
-        config_dir / FERNET_KEY_FILE, lambda: Fernet.generate_key().decode("ascii")
-    )
-    return Fernet(key.encode("ascii"))
-
-
-def encrypt_for_file(config_dir: Path, text: str) -> str:
-    """A secret as harmony.yml stores it when Harmony writes it: `enc:<Fernet token>`."""
-    return ENCRYPTED_PREFIX + fernet_for(config_dir).encrypt(text.encode("utf-8")).decode("ascii")
-
-
 def decrypt_file_value(config_dir: Path, knob: Knob, raw: Any, *, origin: str) -> Any:
     """A harmony.yml value as the program uses it: `enc:` secrets decrypted, others as they are."""
     # Hand-typed plain values keep working; only `enc:` values written by Harmony are decrypted.
     if not (knob.secret and isinstance(raw, str) and raw.startswith(ENCRYPTED_PREFIX)):
         return raw
     try:
-        token = raw.removeprefix(ENCRYPTED_PREFIX).encode("ascii")
-        return fernet_for(config_dir).decrypt(token).decode("utf-8")
-    except (InvalidToken, UnicodeError):
+        return decrypt_for_file(config_dir, raw)
+    except SecretDecryptError:
         raise ConfigError(
             f"{origin}: {knob.name} cannot be decrypted with {config_dir / FERNET_KEY_FILE} "
             "(restore that key file, or set the value again in plain text)"

@@ -27,14 +27,13 @@ from harmony_site.config import (
     Config,
     ConfigError,
     Knob,
-    _locked,
     coerce,
     decrypt_file_value,
-    encrypt_for_file,
     get_config,
     load,
-    write_text_atomically,
 )
+from harmony_site.files import locked, write_text_atomically
+from harmony_site.secrets import encrypt_for_file
 
 MAX_CHANGES = len(KNOBS)
 MAX_VALUE_LENGTH = 4000
@@ -160,7 +159,7 @@ def update_settings(
     environ = os.environ if environ is None else environ
     values = _validate(changes, environ)
     path = settings_file()
-    with _locked(path.parent):
+    with locked(path.parent):
         text = path.read_text(encoding="utf-8") if path.exists() else ""
         try:
             current = yaml.safe_load(text) or {}

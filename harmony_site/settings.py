@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "providers",
     "library",
     "downloads",
+    "harmony_site.integrations",
 ]
 
 MIDDLEWARE = [
@@ -166,10 +167,12 @@ REST_FRAMEWORK = {
 }
 
 # django-q2 delivers tasks; Harmony counts attempts itself (see docs/architecture/hdm.md).
-# The HDM's knobs, read through `downloads.conf.knob()` so tests can override them per test.
+# The HDM's knobs, read through `downloads.jobs.conf.knob()` so tests can override them per test.
 HDM = {knob.name: HARMONY[knob.name] for knob in KNOBS if knob.section == "Downloads"}
 # Watchlist knobs (downloads/watchlists.py), overridable per test like HDM.
 WATCHLISTS = {knob.name: HARMONY[knob.name] for knob in KNOBS if knob.section == "Watchlists"}
+# Integration knobs (integrations/conf.py), overridable per test like HDM.
+INTEGRATIONS = {k.name: HARMONY[k.name] for k in KNOBS if k.section == "Integrations"}
 
 Q_CLUSTER = {
     "name": "harmony",
@@ -311,6 +314,10 @@ SPECTACULAR_SETTINGS = {
         "WatchlistSyncStatusEnum": "downloads.models.WatchlistSync.Status",
         "SubmitStatusEnum": "downloads.api.serializers.SUBMIT_STATUSES",
         "ProviderNameEnum": "providers.api.serializers.PROVIDERS",
+        "IntegrationKindEnum": "harmony_site.integrations.models.Kind",
+        "IntegrationEventEnum": "harmony_site.integrations.services.SUBSCRIBABLE",
+        "EventKindEnum": "harmony_site.integrations.models.EventKind",
+        "DeliveryStateEnum": "harmony_site.integrations.models.Delivery.State",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -28,8 +28,10 @@ urlpatterns = [
     path("api/v1/", include("providers.api.urls")),
     path("api/v1/", include("library.api.urls")),
     path("api/v1/", include("downloads.api.urls")),
+    path("api/v1/", include("harmony_site.integrations.api.urls")),
     path("ui/", include("accounts.urls")),
     path("ui/", include("library.urls")),
     path("ui/", include("downloads.urls")),
     path("ui/", include("harmony_site.ui_urls")),
+    path("ui/", include("harmony_site.integrations.urls")),
 ]

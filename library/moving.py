@@ -22,7 +22,7 @@ import secrets
 import time
 from pathlib import Path
 
-from harmony_site.config import fsync_dir
+from harmony_site.files import fsync_dir
 
 logger = logging.getLogger("hdm.move")
 

@@ -8,7 +8,7 @@ from django.db import models
 class SpotifyLogin(models.Model):
     """The Spotify account Harmony reads in PRO mode: one row, `slot="default"`.
 
-    Tokens are stored encrypted (`accounts.crypto`); read and write them only through
+    Tokens are stored encrypted (`harmony_site.secrets`); read and write them only through
     `providers.spotify.tokens.load_tokens/save_tokens`.
     """
 

@@ -8,7 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from downloads.dlq import PURGE_LIMIT, REQUEUE_LIMIT
+from downloads.actions import PURGE_LIMIT, REQUEUE_LIMIT
 from downloads.models import (
     Candidate,
     DeadReason,

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import IsAdmin, IsOperator, actor_for
-from downloads import dlq, selectors, services, submissions, watchlists
+from downloads import actions, selectors, submit, watchlists
 from downloads.api import serializers as s
 from downloads.models import Candidate, Job, JobScope, JobState, Watchlist
 from downloads.wanted import meta_label
@@ -93,16 +93,16 @@ class DownloadsView(APIView):
             "priority": data.get("priority"),
         }
         if data.get("link"):
-            submission = submissions.submit_spotify_ref(_spotify_ref(data), **common)
+            submission = submit.submit_spotify_ref(_spotify_ref(data), **common)
         else:
-            meta = submissions.track_from_fields(
+            meta = submit.track_from_fields(
                 artist=data["artist"],
                 title=data["title"],
                 album=data["album"],
                 duration_ms=round(data["duration_s"] * 1000) if data.get("duration_s") else None,
             )
-            result = services.submit_wanted(meta, **common)
-            submission = submissions.Submission(result.status, result.job, [(meta, result)])
+            result = submit.submit_wanted(meta, **common)
+            submission = submit.Submission(result.status, result.job, [(meta, result)])
         code = status.HTTP_201_CREATED if submission.created_anything else status.HTTP_200_OK
         return Response(_submission_body(submission), status=code)
 
@@ -116,7 +116,7 @@ def _spotify_ref(data: dict[str, Any]) -> Any:
         ) from None
 
 
-def _submission_body(submission: submissions.Submission) -> dict[str, Any]:
+def _submission_body(submission: submit.Submission) -> dict[str, Any]:
     items = [_item_body(meta, result) for meta, result in submission.items]
     body: dict[str, Any] = {
         "status": submission.status,
@@ -130,7 +130,7 @@ def _submission_body(submission: submissions.Submission) -> dict[str, Any]:
     return body
 
 
-def _item_body(meta: Any, result: services.SubmitResult) -> dict[str, Any]:
+def _item_body(meta: Any, result: submit.SubmitResult) -> dict[str, Any]:
     return {
         "label": meta_label(meta),
         "status": result.status,
@@ -153,10 +153,10 @@ class DownloadListView(APIView):
     def post(self, request: Request) -> Response:
         data = _valid(s.ListSubmitIn, request.data)
         metas = _read_list(data)
-        results = submissions.submit_tracks(
+        results = submit.submit_tracks(
             metas, kind=data["kind"], actor=actor_for(request.user), force=data["force"]
         )
-        submission = submissions.Submission("enqueued", None, results)
+        submission = submit.Submission("enqueued", None, results)
         body = {"counts": submission.counts(), "items": [_item_body(m, r) for m, r in results]}
         code = status.HTTP_201_CREATED if submission.counts()["enqueued"] else status.HTTP_200_OK
         return Response(body, status=code)
@@ -209,7 +209,7 @@ class CancelView(JobActionView):
     @extend_schema(request=None, responses=s.JobActionOut)
     def post(self, request: Request, job_id: int) -> Response:
         job = self.job(job_id)
-        changed = services.cancel_job(job, actor=actor_for(request.user))
+        changed = actions.cancel_job(job, actor=actor_for(request.user))
         job.refresh_from_db()
         if not changed and job.state != JobState.CANCELLED:
             raise _conflict(f"job {job.pk} is {job.state}: only live jobs can be cancelled")
@@ -221,8 +221,8 @@ class RetryView(JobActionView):
     def post(self, request: Request, job_id: int) -> Response:
         job = self.job(job_id)
         try:
-            changed = services.retry_job(job, actor=actor_for(request.user))
-        except services.JobActionError as exc:
+            changed = actions.retry_job(job, actor=actor_for(request.user))
+        except actions.JobActionError as exc:
             raise _conflict(exc) from None
         return self.answer(job, changed=changed)
 
@@ -232,7 +232,7 @@ class PriorityView(JobActionView):
     def post(self, request: Request, job_id: int) -> Response:
         data = _valid(s.PriorityIn, request.data)
         job = self.job(job_id)
-        services.set_priority(job, priority=data["priority"], actor=actor_for(request.user))
+        actions.set_priority(job, priority=data["priority"], actor=actor_for(request.user))
         return self.answer(job, changed=True)
 
 
@@ -242,8 +242,8 @@ class ChooseCandidateView(JobActionView):
         job = self.job(job_id)
         candidate = get_object_or_404(Candidate, pk=candidate_id, job=job)
         try:
-            changed = services.choose_candidate(job, candidate, actor=actor_for(request.user))
-        except services.JobActionError as exc:
+            changed = actions.choose_candidate(job, candidate, actor=actor_for(request.user))
+        except actions.JobActionError as exc:
             raise _conflict(exc) from None
         return self.answer(job, changed=changed)
 
@@ -267,8 +267,8 @@ class WrongFileView(APIView):
                 status=409,
             )
         try:
-            changed = services.mark_wrong_file(job, actor=actor_for(request.user))
-        except services.JobActionError as exc:
+            changed = actions.mark_wrong_file(job, actor=actor_for(request.user))
+        except actions.JobActionError as exc:
             raise _conflict(exc) from None
         job.refresh_from_db()
         return Response({"changed": changed, "job": _job_body(job)})
@@ -277,10 +277,10 @@ class WrongFileView(APIView):
 # --- Dead-letter queue --------------------------------------------------------------------------
 
 
-def _dead_filter(data: dict[str, Any], *, cutoff: Any = None) -> dlq.DeadFilter:
+def _dead_filter(data: dict[str, Any], *, cutoff: Any = None) -> actions.DeadFilter:
     """The validated filter fields; `cutoff` (from `older_than`) narrows `dead_before`."""
     before = [when for when in (cutoff, data.get("dead_before")) if when is not None]
-    return dlq.DeadFilter(
+    return actions.DeadFilter(
         ids=tuple(data.get("ids") or ()),
         reasons=tuple(data.get("reason") or ()),
         kinds=tuple(data.get("kind") or ()),
@@ -298,7 +298,7 @@ class DlqListView(APIView):
     @extend_schema(parameters=[s.DeadFilterIn], responses=s.JobOut(many=True))
     def get(self, request: Request) -> Response:
         data = _valid(s.DeadFilterIn, request.query_params)
-        return _paged(self, request, dlq.dead_jobs(_dead_filter(data)), s.JobOut)
+        return _paged(self, request, actions.dead_jobs(_dead_filter(data)), s.JobOut)
 
 
 class DlqDetailView(APIView):
@@ -319,7 +319,7 @@ class DlqStatsView(APIView):
 
     @extend_schema(responses=s.DlqStatsOut)
     def get(self, request: Request) -> Response:
-        return Response(dlq.dlq_stats())
+        return Response(actions.dlq_stats())
 
 
 class DlqRequeueView(APIView):
@@ -331,8 +331,10 @@ class DlqRequeueView(APIView):
     def post(self, request: Request) -> Response:
         data = _valid(s.RequeueIn, request.data)
         try:
-            result = dlq.requeue_dead(_dead_filter(data), actor=actor_for(request.user), via="api")
-        except dlq.DlqRequestError as exc:
+            result = actions.requeue_dead(
+                _dead_filter(data), actor=actor_for(request.user), via="api"
+            )
+        except actions.DlqRequestError as exc:
             raise ApiError(
                 str(exc), code="dlq_request_invalid", details={"ids": [str(exc)]}
             ) from None
@@ -347,12 +349,12 @@ class DlqPurgeView(APIView):
     @extend_schema(request=s.PurgeIn, responses=s.DlqResultOut)
     def post(self, request: Request) -> Response:
         data = _valid(s.PurgeIn, request.data)
-        cutoff = dlq.older_than(data["older_than"]) if data.get("older_than") else None
+        cutoff = actions.older_than(data["older_than"]) if data.get("older_than") else None
         try:
-            result = dlq.purge_dead(
+            result = actions.purge_dead(
                 _dead_filter(data, cutoff=cutoff), actor=actor_for(request.user), via="api"
             )
-        except dlq.DlqRequestError as exc:
+        except actions.DlqRequestError as exc:
             raise ApiError(
                 str(exc), code="dlq_request_invalid", details={"ids": [str(exc)]}
             ) from None

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.crypto import SecretDecryptError, decrypt_secret, encrypt_secret
+from harmony_site.secrets import SecretDecryptError, decrypt_secret, encrypt_secret
 from providers.errors import ProviderAuthError, ProviderError
 from providers.models import OAuthState
 from providers.spotify.accounts import AccountsClient

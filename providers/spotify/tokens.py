@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from accounts.crypto import SecretDecryptError, decrypt_secret, encrypt_secret
+from harmony_site.secrets import SecretDecryptError, decrypt_secret, encrypt_secret
 from providers.models import SpotifyLogin
 
 SLOT = "default"

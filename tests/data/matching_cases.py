@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from downloads.matching import PeerStat
+from downloads.matching.ranking import PeerStat
 from providers.slskd.types import PeerFile, PeerResponse
 from providers.types import TrackMeta
 

@@ -80,14 +80,14 @@ def settle(*jobs, timeout: float = 30.0) -> list:
     """Drive sync-mode jobs until none of them is live: send each job whose wait is over, as
     the `hdm-dispatch` schedule does in a cluster. Polls with a deadline; returns the jobs
     reloaded."""
-    from downloads import recovery
+    from downloads.jobs import dispatch
     from downloads.models import LIVE_STATES, Job
 
     ids = [job.pk for job in jobs]
     deadline = time.monotonic() + timeout
     while Job.objects.filter(pk__in=ids, state__in=LIVE_STATES).exists():
         assert time.monotonic() < deadline, list(Job.objects.filter(pk__in=ids))
-        if not recovery.dispatch_due():
+        if not dispatch.dispatch_due():
             time.sleep(0.005)  # a poll step; the deadline above decides, not this pause
     return list(Job.objects.filter(pk__in=ids).order_by("pk"))
 

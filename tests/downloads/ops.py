@@ -9,7 +9,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
-from downloads import services
+from downloads import submit
+from downloads.jobs import queue, state
 from downloads.models import DeadReason, Job, JobState
 from tests.downloads.conftest import make_meta
 
@@ -18,8 +19,8 @@ def dead_job(
     n: int, *, reason: str = DeadReason.NO_CANDIDATES, age: timedelta = timedelta(hours=1)
 ) -> Job:
     """A job for wanted track n, moved to the DLQ `age` ago through the real transition."""
-    job = services.submit_wanted(make_meta(n), kind="manual", actor="test").job
-    assert services.transition(
+    job = submit.submit_wanted(make_meta(n), kind="manual", actor="test").job
+    assert state.transition(
         job,
         to=JobState.DEAD,
         reason=reason,
@@ -42,5 +43,5 @@ def api_client(role: str) -> APIClient:
 def no_dispatch(monkeypatch) -> list[int]:
     """Nothing is sent to the cluster: the tests drive states by hand."""
     sent: list[int] = []
-    monkeypatch.setattr(services, "_dispatch", sent.append)
+    monkeypatch.setattr(queue, "_dispatch", sent.append)
     return sent

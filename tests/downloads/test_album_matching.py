@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from downloads.album_matching import choose_album_folder
-from downloads.matching import MatchConfig
+from downloads.matching.albums import choose_album_folder
+from downloads.matching.ranking import MatchConfig
 from library.quality import QualityProfile
 from providers.slskd.types import PeerFile, PeerResponse
 from providers.types import TrackMeta

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from downloads import recovery, services
+from downloads import submit
+from downloads.jobs import sweeper
 from downloads.models import Candidate, Job, JobState, SlskdSearch
 from tests.downloads.conftest import make_meta, settle
 from tests.downloads.test_pipeline import World
@@ -40,12 +41,12 @@ def _folder(world: World, username: str, folder: str, tracks, *, extras=(), spee
 
 
 def _submit_album(tracks) -> tuple[Job, list[Job]]:
-    parent = services.submit_parent(
+    parent = submit.submit_parent(
         scope="album", ref="spotify:album:test", label="The Testers — Test Album",
         kind="manual", actor="t",
     ).job  # fmt: skip
     children = [
-        services.submit_wanted(make_meta(n), kind="manual", actor="t", parent=parent).job
+        submit.submit_wanted(make_meta(n), kind="manual", actor="t", parent=parent).job
         for n in tracks
     ]
     return parent, children
@@ -85,7 +86,7 @@ def test_an_album_takes_one_peers_complete_folder_without_per_track_searches(wor
     assert downloaded == {f"{n:02d} - {make_meta(n).title}.flac" for n in (1, 2, 3)}
     chosen_event = parent.events.get(reason="album_folder_chosen")
     assert chosen_event.details["matched"] == 3 and chosen_event.details["extras_ignored"] == 3
-    recovery.sweep_jobs()
+    sweeper.sweep_jobs()
     assert Job.objects.get(pk=parent.pk).state == JobState.DONE
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from downloads import services
+from downloads import submit
 from downloads.models import (
     Candidate,
     CandidateBlock,
@@ -152,9 +152,9 @@ def test_csv_upload_submission(operator):
 
 
 def test_list_shows_queued_jobs_in_priority_order_and_filters(operator):
-    low = services.submit_wanted(make_meta(1), kind="backfill", actor="t").job
-    high = services.submit_wanted(make_meta(2), kind="manual", actor="t").job
-    mid = services.submit_wanted(make_meta(3), kind="watchlist", actor="t").job
+    low = submit.submit_wanted(make_meta(1), kind="backfill", actor="t").job
+    high = submit.submit_wanted(make_meta(2), kind="manual", actor="t").job
+    mid = submit.submit_wanted(make_meta(3), kind="watchlist", actor="t").job
     dead_job(4)
     response = operator.get("/api/v1/downloads", {"state": "queued"})
     assert response.status_code == 200
@@ -175,16 +175,16 @@ def test_list_costs_the_same_queries_for_3_or_30_jobs(operator):
         return len(captured)
 
     for n in range(3):
-        services.submit_wanted(make_meta(n), kind="manual", actor="t")
+        submit.submit_wanted(make_meta(n), kind="manual", actor="t")
     queries()  # warm-up: the API key's first use writes its last-used time
     few = queries()
     for n in range(3, 30):
-        services.submit_wanted(make_meta(n), kind="manual", actor="t")
+        submit.submit_wanted(make_meta(n), kind="manual", actor="t")
     assert queries() == few
 
 
 def _job_with_candidates() -> Job:
-    job = services.submit_wanted(make_meta(1), kind="manual", actor="t").job
+    job = submit.submit_wanted(make_meta(1), kind="manual", actor="t").job
     chosen = Candidate.objects.create(
         job=job, key="k1", username="peer1", filename="@@a\\01 - Song.flac", size=1000, rank=1,
         score={"tier": 1, "duration_delta_s": 0.4}, state=Candidate.State.TRYING,
@@ -219,7 +219,7 @@ def test_detail_shows_timeline_candidates_and_transfer_progress(viewer):
 
 
 def test_cancel_retry_and_priority(operator):
-    job = services.submit_wanted(make_meta(1), kind="manual", actor="t").job
+    job = submit.submit_wanted(make_meta(1), kind="manual", actor="t").job
     prio = _post(operator, f"/api/v1/downloads/{job.pk}/priority", {"priority": 500})
     assert prio.status_code == 200 and prio.json()["job"]["priority"] == 500
     assert (
@@ -245,7 +245,7 @@ def test_choose_a_candidate(operator):
     assert response.status_code == 200, response.json()
     rejected.refresh_from_db()
     assert rejected.rank == 0 and rejected.state == Candidate.State.PENDING
-    other = services.submit_wanted(make_meta(2), kind="manual", actor="t").job
+    other = submit.submit_wanted(make_meta(2), kind="manual", actor="t").job
     wrong = _post(operator, f"/api/v1/downloads/{other.pk}/candidates/{rejected.pk}/choose")
     assert wrong.status_code == 404
 
@@ -279,7 +279,7 @@ def test_wrong_file_blocklists_quarantines_and_reruns(operator, library_dirs):
 def test_dlq_list_detail_and_stats_with_filters(viewer):
     old = dead_job(1, reason=DeadReason.DISK_ERROR, age=timedelta(days=5))
     new = dead_job(2, reason=DeadReason.NO_CANDIDATES)
-    services.submit_wanted(make_meta(3), kind="manual", actor="t")
+    submit.submit_wanted(make_meta(3), kind="manual", actor="t")
     listing = viewer.get("/api/v1/dlq").json()
     assert [row["id"] for row in listing["results"]] == [new.pk, old.pk]
     by_reason = viewer.get("/api/v1/dlq", {"reason": "disk_error"}).json()

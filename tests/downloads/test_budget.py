@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from downloads import budget
 from downloads.models import SearchBudget
+from downloads.stages import budget
 from tests.downloads.conftest import run_children
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def test_processes_share_one_budget(hdm, settings):
     # Children read the knobs from their own settings: the defaults (34 per 220 s, 5 s gap)
     # mean that of many simultaneous requests exactly one is granted.
     code = (
-        "from downloads import budget\n"
+        "from downloads.stages import budget\n"
         "for _ in range(5):\n"
         "    print(budget.acquire_search().granted)\n"
     )

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from downloads import pipeline, services
-from downloads.disk import DISK_LOW, disk_pause
+from downloads import submit
+from downloads.jobs.disk import DISK_LOW, disk_pause
+from downloads.jobs.outcomes import Wait
+from downloads.jobs.runner import run_stage
 from downloads.models import Job, JobState
-from downloads.outcomes import Wait
 from harmony_site.config import get_config
 from tests.downloads.conftest import make_meta
+from tests.downloads.ops import no_dispatch  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _not_sent(monkeypatch):
-    monkeypatch.setattr(services, "_dispatch", lambda job_id: None)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_dispatch")]
 
 
 def _job(state: str, n: int = 1, **fields) -> Job:
-    job = services.submit_wanted(make_meta(n), kind="manual", actor="t").job
+    job = submit.submit_wanted(make_meta(n), kind="manual", actor="t").job
     Job.objects.filter(pk=job.pk).update(state=state, **fields)
     return Job.objects.get(pk=job.pk)
 
@@ -31,7 +28,7 @@ def test_a_job_about_to_write_waits_while_the_disk_is_below_the_floor(
 ):
     monkeypatch.setitem(get_config().values, "DISK_MIN_FREE_MB", 10**12)
     job = _job(state)
-    outcome = pipeline.run_stage(job)
+    outcome = run_stage(job)
     assert isinstance(outcome, Wait) and outcome.reason == DISK_LOW
     assert "DISK_MIN_FREE_MB" in outcome.details["detail"]
     monkeypatch.setitem(get_config().values, "DISK_MIN_FREE_MB", 0)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from downloads import recovery, services
+from downloads import submit
+from downloads.jobs import sweeper
 from downloads.models import Job, JobState
 from library.models import LibraryFile
 from tests.audio import cached_audio
@@ -92,7 +93,7 @@ def test_sigkilled_workers_mid_download_still_complete_each_job_once(
     cluster = _start_cluster(fake_slskd, library_dirs)
     killed: set[int] = set()
     try:
-        jobs = [services.submit_wanted(make_meta(n), kind="manual", actor="t").job for n in TRACKS]
+        jobs = [submit.submit_wanted(make_meta(n), kind="manual", actor="t").job for n in TRACKS]
         deadline = time.monotonic() + 50
         while time.monotonic() < deadline:
             states = {j.state for j in Job.objects.filter(pk__in=[j.pk for j in jobs])}
@@ -103,7 +104,7 @@ def test_sigkilled_workers_mid_download_still_complete_each_job_once(
                 if pid and pid not in killed and len(killed) < 2:
                     os.kill(pid, signal.SIGKILL)
                     killed.add(pid)
-            recovery.sweep_jobs()  # what the hdm-sweep schedule does every minute
+            sweeper.sweep_jobs()  # what the hdm-sweep schedule does every minute
             time.sleep(0.3)
     finally:
         os.killpg(cluster.pid, signal.SIGKILL)
@@ -181,14 +182,13 @@ def test_sigkilled_workers_mid_move_leave_every_file_once_and_whole(
     killer.start()
     try:
         ids = [
-            services.submit_wanted(make_meta(n), kind="manual", actor="t").job.pk
-            for n in MOVE_TRACKS
+            submit.submit_wanted(make_meta(n), kind="manual", actor="t").job.pk for n in MOVE_TRACKS
         ]
         deadline = time.monotonic() + 75
         while time.monotonic() < deadline:
             if not Job.objects.filter(pk__in=ids).exclude(state=JobState.DONE).exists():
                 break
-            recovery.sweep_jobs()  # releases the dead workers' leases, sends due jobs
+            sweeper.sweep_jobs()  # releases the dead workers' leases, sends due jobs
             time.sleep(0.1)  # a polling step; the deadline decides
     finally:
         stop.set()
@@ -238,7 +238,7 @@ def test_the_pipeline_runs_on_the_redis_broker(
     queue.delete(key)  # no task of an older run
     for n in TRACKS:
         _offer(fake_slskd, audio_cache, tmp_path, n)
-    ids = [services.submit_wanted(make_meta(n), kind="manual", actor="t").job.pk for n in TRACKS]
+    ids = [submit.submit_wanted(make_meta(n), kind="manual", actor="t").job.pk for n in TRACKS]
     assert queue.llen(key) == len(TRACKS) and not OrmQ.objects.exists()  # sent through Redis
     cluster = _start_cluster(fake_slskd, library_dirs, env={"HARMONY_BROKER_URL": REDIS_URL})
     try:
@@ -246,7 +246,7 @@ def test_the_pipeline_runs_on_the_redis_broker(
         while time.monotonic() < deadline:
             if not Job.objects.filter(pk__in=ids).exclude(state=JobState.DONE).exists():
                 break
-            recovery.sweep_jobs()
+            sweeper.sweep_jobs()
             time.sleep(0.1)  # a polling step; the deadline decides
     finally:
         os.killpg(cluster.pid, signal.SIGKILL)

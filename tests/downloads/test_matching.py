@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from downloads.matching import (
+from downloads.matching.ranking import (
     MatchConfig,
     PeerStat,
     RejectReason,
@@ -427,7 +427,7 @@ def test_rejections_closest_to_passing_come_first():
 
 
 def test_every_reason_has_a_place_in_the_order():
-    from downloads.matching import _REASON_ORDER
+    from downloads.matching.ranking import _REASON_ORDER
 
     assert set(_REASON_ORDER) == set(RejectReason)
 

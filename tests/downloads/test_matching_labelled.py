@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from downloads.matching import MatchConfig, rank_candidates
+from downloads.matching.ranking import MatchConfig, rank_candidates
 from library.quality import QualityProfile
 from tests.data.matching_cases import BEST, CASES, PEER_STATS, Case
 

@@ -6,7 +6,8 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from downloads import metrics, services
+from downloads import metrics, submit
+from downloads.jobs import state
 from downloads.models import DeadReason, JobState
 from tests.downloads.conftest import make_meta
 from tests.downloads.ops import api_client, dead_job, no_dispatch  # noqa: F401  (fixture)
@@ -30,8 +31,8 @@ def _value(samples: dict, name: str, **labels: str) -> float:
 
 
 def test_metrics_endpoint_exposes_every_hdm_series():
-    services.submit_wanted(make_meta(1), kind="manual", actor="t")
-    services.submit_wanted(make_meta(2), kind="watchlist", actor="t")
+    submit.submit_wanted(make_meta(1), kind="manual", actor="t")
+    submit.submit_wanted(make_meta(2), kind="watchlist", actor="t")
     dead_job(3, reason=DeadReason.DISK_ERROR)
     response = api_client("viewer").get("/api/v1/metrics")
     assert response.status_code == 200
@@ -64,9 +65,9 @@ def test_metrics_endpoint_exposes_every_hdm_series():
 def test_stage_durations_and_candidates_tried_are_observed_from_the_timeline():
     registry_text = lambda: generate_latest().decode()  # noqa: E731
     before = _samples(registry_text())
-    job = services.submit_wanted(make_meta(1), kind="manual", actor="t").job
-    assert services.transition(job, to=JobState.MATCHING, reason="started", claimed=False)
-    assert services.transition(job, to=JobState.DEAD, reason="no_candidates", claimed=False)
+    job = submit.submit_wanted(make_meta(1), kind="manual", actor="t").job
+    assert state.transition(job, to=JobState.MATCHING, reason="started", claimed=False)
+    assert state.transition(job, to=JobState.DEAD, reason="no_candidates", claimed=False)
     after = _samples(registry_text())
 
     def grew(name: str, **labels: str) -> float:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from downloads import services, transfers
+from downloads import actions, submit
+from downloads.jobs import queue
 from downloads.models import (
     LIVE_STATES,
     Candidate,
@@ -17,6 +18,7 @@ from downloads.models import (
     PeerStat,
     SlskdSearch,
 )
+from downloads.stages import download
 from tests.audio import cached_audio
 from tests.downloads.conftest import WORDS, make_meta, settle
 from tests.fakes import slskd as fake_slskd_module
@@ -77,7 +79,7 @@ class World:
 
 def _submit(n: int = 1, *, run: bool = True) -> Job:
     """Submit wanted track n and (unless `run` is False) drive it to a final state."""
-    result = services.submit_wanted(make_meta(n), kind="manual", actor="test")
+    result = submit.submit_wanted(make_meta(n), kind="manual", actor="test")
     assert result.status == "enqueued"
     if run:
         settle(result.job)
@@ -123,7 +125,7 @@ def test_an_owned_track_is_skipped_without_a_search(world):
     world.offer("good_peer")
     first = _submit(1)
     assert first.state == JobState.DONE
-    again = services.submit_wanted(make_meta(1), kind="manual", actor="test")
+    again = submit.submit_wanted(make_meta(1), kind="manual", actor="test")
     assert again.status == "owned" and again.job is None
     assert SlskdSearch.objects.count() == 1
 
@@ -140,15 +142,13 @@ def test_a_peer_file_name_with_a_lone_surrogate_is_skipped_and_the_search_delete
 
 
 def test_a_search_is_deleted_even_when_harvesting_it_fails(world, hdm, monkeypatch):
-    from downloads import search
-
     hdm.update(HDM_MAX_RETRIES=1, HDM_BACKOFF_PROVIDER_S=0.0)
     world.offer("good_peer")
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug while ranking")
 
-    monkeypatch.setattr(search, "store_candidates", broken)
+    monkeypatch.setattr("downloads.stages.search.store_candidates", broken)
     job = _submit(1)
     assert job.state == JobState.DEAD and job.dead_reason == DeadReason.INTERNAL_ERROR
     assert SlskdSearch.objects.filter(job=job).count() == 2  # the retry searched again
@@ -194,9 +194,9 @@ def test_a_transfer_queued_remotely_too_long_is_cancelled(world, hdm):
     assert failed.failure_reason == "queued_timeout"
     transfer = world.fake.transfers_for("long_queue", failed.filename)[0]
     assert transfer.cancel_requested
-    from downloads import recovery
+    from downloads.jobs import sweeper
 
-    recovery.sweep_jobs()  # removes the record if slskd had not finished cancelling at once
+    sweeper.sweep_jobs()  # removes the record if slskd had not finished cancelling at once
     assert transfer.removed
 
 
@@ -250,20 +250,20 @@ def test_slskd_logged_out_pauses_searching(world):
     world.fake.set_logged_in(False)
     job = _submit(1, run=False)
     assert job.state == JobState.SEARCHING
-    from downloads.budget import budget_status
+    from downloads.stages.budget import budget_status
 
     assert budget_status()["paused_until"] is not None
 
 
 def test_a_job_rerun_after_a_crash_in_moving_finishes_without_going_back(world, library_dirs):
     """A redelivered post-processing step never records an earlier step again."""
-    from downloads import pipeline
+    from downloads.stages import ingest
 
     world.offer("good_peer")
     job = _submit(1, run=False)
     settle_until = [job]
     # Stop the first run right after "moving" is recorded, as a killed worker would.
-    real = pipeline.enter_step
+    real = ingest.enter_step
 
     def crash_after_moving(claimed, step):
         real(claimed, step)
@@ -271,13 +271,13 @@ def test_a_job_rerun_after_a_crash_in_moving_finishes_without_going_back(world, 
             raise KeyboardInterrupt("worker killed")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pipeline, "enter_step", crash_after_moving)
+        patch.setattr(ingest, "enter_step", crash_after_moving)
         with pytest.raises(KeyboardInterrupt):
             settle(*settle_until)
     job.refresh_from_db()
     assert job.state == JobState.MOVING and job.claimed_by
     Job.objects.filter(pk=job.pk).update(claimed_by="", lease_expires_at=None)  # lease swept
-    services.enqueue_job(job.pk)
+    queue.enqueue_job(job.pk)
     job = settle(job)[0]
     assert job.state == JobState.DONE
     steps = list(
@@ -293,15 +293,16 @@ def test_with_one_search_slot_a_manual_job_goes_before_an_earlier_backfill_job(
     """One worker taking tasks first in, first out (as the broker hands them out)."""
     from collections import deque
 
-    from downloads import recovery, tasks
+    from downloads import tasks
+    from downloads.jobs import dispatch
 
     hdm["HDM_MAX_SEARCHES"] = 1
     world.offer("good_peer", 1)
     world.offer("good_peer", 2)
     broker: deque[int] = deque()
-    monkeypatch.setattr(services, "_dispatch", broker.append)
-    backfill = services.submit_wanted(make_meta(1), kind="backfill", actor="t").job
-    manual = services.submit_wanted(make_meta(2), kind="manual", actor="t").job
+    monkeypatch.setattr(queue, "_dispatch", broker.append)
+    backfill = submit.submit_wanted(make_meta(1), kind="backfill", actor="t").job
+    manual = submit.submit_wanted(make_meta(2), kind="manual", actor="t").job
     assert list(broker) == [backfill.pk, manual.pk]
     live = Job.objects.filter(state__in=LIVE_STATES)
     for _ in range(2000):  # a bounded worker loop: each turn runs one task or one dispatch
@@ -310,7 +311,7 @@ def test_with_one_search_slot_a_manual_job_goes_before_an_earlier_backfill_job(
         if broker:
             tasks.run_job(broker.popleft())
         else:
-            recovery.dispatch_due()
+            dispatch.dispatch_due()
     backfill, manual = Job.objects.get(pk=backfill.pk), Job.objects.get(pk=manual.pk)
     assert (backfill.state, manual.state) == (JobState.DONE, JobState.DONE)
     first, second = SlskdSearch.objects.order_by("created_at")[:2]
@@ -336,8 +337,8 @@ def test_waits_are_not_slept_in_the_worker(world, hdm, monkeypatch):
 def test_a_cancelled_transfer_is_removed_in_slskd_once_it_has_finished(world, hdm):
     """slskd cancels asynchronously and removes only finished records: the sweeper's clean-up
     pass removes the record once it reports Completed."""
-    from downloads import recovery
     from downloads.clients import slskd_client
+    from downloads.jobs import sweeper
     from downloads.models import TransferCleanup
 
     filename = world.offer("slow_peer")
@@ -345,31 +346,31 @@ def test_a_cancelled_transfer_is_removed_in_slskd_once_it_has_finished(world, hd
     client = slskd_client()
     transfer = client.enqueue_download("slow_peer", [(filename, 100)]).enqueued[0]
     job = _submit(2, run=False)
-    services.cancel_job(job, actor="t")  # a job without a transfer: nothing to clean
-    transfers.cancel_transfer("slow_peer", transfer.id, job_id=job.pk, reason="stalled")
+    actions.cancel_job(job, actor="t")  # a job without a transfer: nothing to clean
+    download.cancel_transfer("slow_peer", transfer.id, job_id=job.pk, reason="stalled")
     pending = TransferCleanup.objects.get()
     assert (pending.transfer_id, pending.job_id) == (transfer.id, job.pk)
-    assert recovery.sweep_jobs().transfers_removed == []  # cancel requested, not finished yet
+    assert sweeper.sweep_jobs().transfers_removed == []  # cancel requested, not finished yet
     assert TransferCleanup.objects.get().checks == 1
     world.fake.advance()  # slskd finishes the cancel: "Completed, Cancelled"
-    assert recovery.sweep_jobs().transfers_removed == [transfer.id]
+    assert sweeper.sweep_jobs().transfers_removed == [transfer.id]
     assert not TransferCleanup.objects.exists()
     assert world.fake.transfers[transfer.id].removed
     assert not client.find_transfers("slow_peer", filename)
 
 
 def test_a_cleanup_slskd_never_finishes_is_given_up(world, hdm):
-    from downloads import recovery
     from downloads.clients import slskd_client
+    from downloads.jobs import sweeper
     from downloads.models import TransferCleanup
 
     hdm["HDM_TRANSFER_CLEANUP_MAX_CHECKS"] = 2
     filename = world.offer("slow_peer")
     world.fake.mode = "manual"
     transfer = slskd_client().enqueue_download("slow_peer", [(filename, 100)]).enqueued[0]
-    transfers.cancel_transfer("slow_peer", transfer.id)
-    recovery.sweep_jobs()
+    download.cancel_transfer("slow_peer", transfer.id)
+    sweeper.sweep_jobs()
     assert TransferCleanup.objects.get().checks == 1
-    recovery.sweep_jobs()
+    sweeper.sweep_jobs()
     assert not TransferCleanup.objects.exists()  # abandoned (logged), not retried forever
     assert not world.fake.transfers[transfer.id].removed

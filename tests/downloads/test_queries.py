@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from downloads.queries import build_queries
+from downloads.matching.queries import build_queries
 from providers.types import TrackMeta
 
 

@@ -9,9 +9,10 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from downloads import clients, recovery, services, watchdog
+from downloads import actions, clients, submit
+from downloads.jobs import dispatch, queue, state, sweeper, watchdog
+from downloads.jobs.schedules import ensure_schedules
 from downloads.models import Candidate, Job, JobState, file_key
-from downloads.schedules import ensure_schedules
 from tests.downloads.conftest import make_meta
 
 pytestmark = pytest.mark.django_db
@@ -21,12 +22,12 @@ pytestmark = pytest.mark.django_db
 def sent(monkeypatch) -> list[int]:
     """Job ids handed to the cluster (recorded instead of run)."""
     ids: list[int] = []
-    monkeypatch.setattr(services, "_dispatch", ids.append)
+    monkeypatch.setattr(queue, "_dispatch", ids.append)
     return ids
 
 
 def _submit(n: int = 1) -> Job:
-    return services.submit_wanted(make_meta(n), kind="manual", actor="t").job
+    return submit.submit_wanted(make_meta(n), kind="manual", actor="t").job
 
 
 def test_sweeper_resumes_due_retries_in_their_stage(hdm, django_capture_on_commit_callbacks):
@@ -37,7 +38,7 @@ def test_sweeper_resumes_due_retries_in_their_stage(hdm, django_capture_on_commi
         next_attempt_at=timezone.now() - timedelta(seconds=1),
     )
     with django_capture_on_commit_callbacks(execute=True):
-        report = recovery.sweep_jobs()
+        report = sweeper.sweep_jobs()
     assert report.retried == [job.pk]
     assert Job.objects.get(pk=job.pk).state == JobState.DOWNLOADING
 
@@ -46,11 +47,11 @@ def test_sweeper_releases_expired_leases_and_requeues(
     hdm, sent, django_capture_on_commit_callbacks
 ):
     job = _submit()
-    services.claim_job(job.pk, state=JobState.QUEUED)
+    state.claim_job(job.pk, state=JobState.QUEUED)
     Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     sent.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        report = recovery.sweep_jobs()
+        report = sweeper.sweep_jobs()
     assert report.expired == [job.pk] and sent == [job.pk]
     assert Job.objects.get(pk=job.pk).claimed_by == ""
 
@@ -63,7 +64,7 @@ def test_sweeper_re_enqueues_jobs_whose_task_was_lost(
     Job.objects.update(updated_at=timezone.now() - timedelta(minutes=5))
     sent.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        recovery.sweep_jobs()
+        sweeper.sweep_jobs()
     assert sent == [high.pk, low.pk]  # by priority
 
 
@@ -76,7 +77,7 @@ def test_sweeper_leaves_fresh_and_waiting_jobs_alone(hdm, sent, django_capture_o
     _submit(2)
     sent.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        recovery.sweep_jobs()
+        sweeper.sweep_jobs()
     assert sent == []
 
 
@@ -126,21 +127,21 @@ class StubSpotify:
 def test_an_album_link_becomes_a_parent_with_one_child_per_track(hdm, monkeypatch):
     monkeypatch.setattr(clients, "spotify_client", StubSpotify)
     link = "https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy?si=x"
-    result = services.submit_link(link, kind="manual", actor="t")
+    result = submit.submit_link(link, kind="manual", actor="t")
     parent = result.parent.job
     assert parent.scope == "album" and parent.label == "Test Album"
     assert [r.status for r in result.tracks] == ["enqueued"] * 3
     assert parent.children.count() == 3
-    again = services.submit_link(link, kind="manual", actor="t")
+    again = submit.submit_link(link, kind="manual", actor="t")
     assert again.parent.status == "already_enqueued" and Job.objects.count() == 4
 
 
 def test_a_parent_is_done_when_no_child_is_live(hdm, monkeypatch):
     monkeypatch.setattr(clients, "spotify_client", StubSpotify)
-    result = services.submit_link("spotify:album:4aawyAB9vmqN3uQ7FjRGTy", kind="manual", actor="t")
+    result = submit.submit_link("spotify:album:4aawyAB9vmqN3uQ7FjRGTy", kind="manual", actor="t")
     for child in result.parent.job.children.all():
-        services.cancel_job(child, actor="t")
-    assert recovery.sweep_jobs().parents_done == [result.parent.job.pk]
+        actions.cancel_job(child, actor="t")
+    assert sweeper.sweep_jobs().parents_done == [result.parent.job.pk]
 
 
 def test_choose_candidate_puts_it_first(hdm):
@@ -156,8 +157,8 @@ def test_choose_candidate_puts_it_first(hdm):
         )
         for i in range(2)
     ]
-    services.choose_candidate(job, rows[1], actor="alice")
-    from downloads.transfers import next_candidate
+    actions.choose_candidate(job, rows[1], actor="alice")
+    from downloads.stages.download import next_candidate
 
     assert next_candidate(job).pk == rows[1].pk
     assert job.events.filter(reason="candidate_chosen").exists()
@@ -177,7 +178,7 @@ def test_mark_wrong_file_blocklists_and_reruns_from_the_next_candidate(hdm):
     Job.objects.filter(pk=job.pk).update(
         state=JobState.DONE, live_key=None, current_candidate=chosen
     )
-    assert services.mark_wrong_file(job, actor="alice")
+    assert actions.mark_wrong_file(job, actor="alice")
     job.refresh_from_db()
     assert job.state == JobState.DOWNLOADING and job.live_key == job.wanted_key
     from downloads.models import CandidateBlock
@@ -197,11 +198,11 @@ def test_the_dispatcher_sends_jobs_whose_wait_is_over_once(
     sent.clear()
     with django_capture_on_commit_callbacks(execute=True):
         call_command("harmony_dispatcher", "--once", stdout=open(os.devnull, "w"))  # noqa: SIM115
-        recovery.dispatch_due()  # a second dispatcher finds nothing left to send
+        dispatch.dispatch_due()  # a second dispatcher finds nothing left to send
     assert sent == [due.pk]
     assert Job.objects.get(pk=due.pk).next_attempt_at is None
     # The next wait armed the `hdm-dispatch` schedule for its time.
     from django_q.models import Schedule
 
-    armed = Schedule.objects.get(name=services.DISPATCH_SCHEDULE)
+    armed = Schedule.objects.get(name=queue.DISPATCH_SCHEDULE)
     assert armed.next_run == Job.objects.get(pk=later.pk).next_attempt_at and armed.repeats == 1

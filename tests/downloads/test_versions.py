@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from downloads.versions import DEFAULT_MARKERS, build_marker_set, remove_phrase, split_title
+from downloads.matching.versions import (
+    DEFAULT_MARKERS,
+    build_marker_set,
+    remove_phrase,
+    split_title,
+)
 from library.normalise import normalise_text
 
 

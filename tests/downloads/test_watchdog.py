@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from django_q.models import OrmQ, Task
 
-from downloads import watchdog
+from downloads.jobs import watchdog
 
 pytestmark = pytest.mark.django_db
 

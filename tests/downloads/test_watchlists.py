@@ -11,10 +11,11 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
-from downloads import services, watchlists
+from downloads import watchlists
+from downloads.jobs import state
+from downloads.jobs.queue import _dispatch as REAL_DISPATCH  # before `no_dispatch` replaces it
+from downloads.jobs.schedules import ensure_schedules
 from downloads.models import Job, JobScope, JobState, Watchlist, WatchlistItem, WatchlistSync
-from downloads.schedules import ensure_schedules
-from downloads.services import _dispatch as REAL_DISPATCH  # before `no_dispatch` replaces it
 from tests.downloads.conftest import settle
 from tests.downloads.ops import api_client, no_dispatch  # noqa: F401  (fixture)
 from tests.factories import LibraryFileFactory
@@ -168,7 +169,7 @@ def _finish(job: Job, path: str) -> None:
     (music / path).write_bytes(b"audio")
     library_file = LibraryFileFactory(path=path, duration_s=187.4)
     job = Job.objects.get(pk=job.pk)
-    assert services.transition(
+    assert state.transition(
         job, to=JobState.DONE, reason="ingest_imported", claimed=False,
         library_file=library_file, track_id=library_file.track_id,
     )  # fmt: skip
@@ -309,12 +310,12 @@ def test_a_watched_playlist_downloads_in_sync_mode_and_its_m3u8_follows(
     pro, hdm, settings, library_dirs, fake_slskd, audio_cache, tmp_path, monkeypatch
 ):
     """Spotify playlist → watchlist sync → jobs through the fake slskd → library → M3U8."""
-    from downloads import services as hdm_services
+    from downloads.jobs import queue
     from tests.downloads.test_pipeline import World
     from tests.fakes.spotify_data import USER
 
     # Let the jobs run this time: django-q2 sync mode, every task inline.
-    monkeypatch.setattr(hdm_services, "_dispatch", REAL_DISPATCH)
+    monkeypatch.setattr(queue, "_dispatch", REAL_DISPATCH)
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
     with pro.lock:
         catalogue = pro.catalogue

@@ -5,7 +5,7 @@ import stat
 import pytest
 import yaml
 
-from harmony_site import config
+from harmony_site import config, secrets
 from harmony_site.config import ConfigError, load
 
 
@@ -85,7 +85,7 @@ def test_secrets_are_masked_for_display(tmp_path):
 
 def test_secrets_written_encrypted_are_decrypted_on_load(tmp_path):
     load({"CONFIG_DIR": str(tmp_path)})
-    token = config.encrypt_for_file(tmp_path, "s3cret-slskd-key")
+    token = secrets.encrypt_for_file(tmp_path, "s3cret-slskd-key")
     yml = tmp_path / "harmony.yml"
     yml.write_text(yml.read_text().replace("DATABASE_URL: ''", f"DATABASE_URL: {token}"))
     assert "s3cret" not in yml.read_text()

@@ -137,4 +137,16 @@ ROUTE_ACCESS: dict[str, str] = {
     "api/v1/watchlists": "api_operator_write",
     "api/v1/watchlists/<int:watchlist_id>": "api_operator_write",
     "api/v1/watchlists/<int:watchlist_id>/sync": "api_operator_write",
+    # --- integrations (notifications, webhooks, media servers, Lidarr; admin only) ---
+    "ui/integrations": "ui_admin_page",
+    "ui/integrations/add": "ui_admin_action",
+    "ui/integrations/<int:integration_id>/test": "ui_admin_action",
+    "ui/integrations/<int:integration_id>/toggle": "ui_admin_action",
+    "ui/integrations/<int:integration_id>/delete": "ui_admin_action",
+    "ui/integrations/deliveries/<int:delivery_id>/retry": "ui_admin_action",
+    "api/v1/integrations": "api_admin",
+    "api/v1/integrations/deliveries": "api_admin",
+    "api/v1/integrations/deliveries/<int:delivery_id>/retry": "api_admin",
+    "api/v1/integrations/<int:integration_id>": "api_admin",
+    "api/v1/integrations/<int:integration_id>/test": "api_admin",
 }

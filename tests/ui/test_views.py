@@ -342,7 +342,7 @@ def test_track_page_shows_files_and_audit_history(viewer):
 def config_file(tmp_path, monkeypatch):
     """A private harmony.yml for tests that save settings."""
     from harmony_site import configuration
-    from harmony_site.config import fernet_for
+    from harmony_site.secrets import fernet_for
 
     path = tmp_path / "harmony.yml"
     path.write_text("SLSKD_URL: ''\n", encoding="utf-8")

@@ -1,6 +1,6 @@
 """`manage.py harmony_dispatcher`: end the download manager's short waits on time.
 
-Every HDM_POLL_INTERVAL_S it sends the jobs whose wait is over (`recovery.dispatch_due`), so a
+Every HDM_POLL_INTERVAL_S it sends the jobs whose wait is over (`dispatch.dispatch_due`), so a
 poll, the search gap or a next candidate never waits for django-q2's scheduler (which looks
 about every 30 s). It does no job work itself and holds no worker; without it the
 `hdm-dispatch` schedule and finishing tasks end waits, only later. SIGTERM/SIGINT stop it.
@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from downloads.recovery import run_dispatcher
+from downloads.jobs.dispatch import run_dispatcher
 
 
 class Command(BaseCommand):

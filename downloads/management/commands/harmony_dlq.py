@@ -5,7 +5,7 @@
     harmony_dlq requeue --reason provider_unavailable
     harmony_dlq purge --older-than 30d --yes
 
-Requeue and purge call the same services as the API and the admin (downloads/dlq.py) and are
+Requeue and purge call the same services as the API and the admin (downloads/actions.py) and are
 audited as `cli:<login user>`; purge does nothing without `--yes`.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from downloads import dlq
+from downloads import actions
 from downloads.models import DeadReason, JobKind
 
 _AGE = re.compile(r"(\d+)\s*([smhdw])")
@@ -48,8 +48,8 @@ class Command(BaseCommand):
         for name, text in (
             ("list", "Print dead jobs as a table."),
             ("stats", "Count dead jobs by reason."),
-            ("requeue", f"Requeue dead jobs (at most {dlq.REQUEUE_LIMIT} a run)."),
-            ("purge", f"Delete dead jobs (at most {dlq.PURGE_LIMIT} a run; needs --yes)."),
+            ("requeue", f"Requeue dead jobs (at most {actions.REQUEUE_LIMIT} a run)."),
+            ("purge", f"Delete dead jobs (at most {actions.PURGE_LIMIT} a run; needs --yes)."),
         ):
             command = sub.add_parser(name, help=text)
             if name == "stats":
@@ -72,29 +72,29 @@ class Command(BaseCommand):
         if action == "list":
             return self.show_list(criteria, limit=options["limit"])
         if action == "purge" and not options["yes"]:
-            count = dlq.dead_jobs(criteria).count()
+            count = actions.dead_jobs(criteria).count()
             raise CommandError(f"{count} dead jobs match; add --yes to purge them")
-        run = dlq.requeue_dead if action == "requeue" else dlq.purge_dead
+        run = actions.requeue_dead if action == "requeue" else actions.purge_dead
         try:
             result = run(criteria, actor=f"cli:{getpass.getuser()}", via="cli")
-        except dlq.DlqRequestError as exc:
+        except actions.DlqRequestError as exc:
             raise CommandError(str(exc)) from None
         for name, value in {**result.counts, "remaining": result.remaining}.items():
             self.stdout.write(f"{name:<12} {value}")
         return None
 
-    def criteria(self, options: dict[str, Any]) -> dlq.DeadFilter:
+    def criteria(self, options: dict[str, Any]) -> actions.DeadFilter:
         age = options.get("older_than")
-        return dlq.DeadFilter(
+        return actions.DeadFilter(
             ids=parse_ids(options["ids"]) if options.get("ids") else (),
             reasons=tuple(options.get("reason") or ()),
             kinds=tuple(options.get("kind") or ()),
-            dead_before=dlq.older_than(parse_age(age)) if age else None,
+            dead_before=actions.older_than(parse_age(age)) if age else None,
             search=options.get("search") or "",
         )
 
-    def show_list(self, criteria: dlq.DeadFilter, *, limit: int) -> None:
-        jobs = dlq.dead_jobs(criteria)
+    def show_list(self, criteria: actions.DeadFilter, *, limit: int) -> None:
+        jobs = actions.dead_jobs(criteria)
         total = jobs.count()
         header = f"{'id':>7}  {'reason':<22} {'kind':<9} {'attempts':>8}  {'dead at':<19}  label"
         self.stdout.write(header)
@@ -107,7 +107,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{min(total, limit)} of {total} dead jobs shown")
 
     def show_stats(self) -> None:
-        stats = dlq.dlq_stats()
+        stats = actions.dlq_stats()
         for reason, count in sorted(stats["by_reason"].items(), key=lambda kv: -kv[1]):
             self.stdout.write(f"{reason:<24} {count:>7}")
         self.stdout.write(f"{'total':<24} {stats['total']:>7}")

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from downloads.schedules import ensure_schedules
+from downloads.jobs.schedules import ensure_schedules
 
 
 class Command(BaseCommand):
