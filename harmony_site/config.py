@@ -75,6 +75,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("CONFIG_DIR", "path", "./config", "Directory holding harmony.yml, harmony.db and the generated keys (environment only).", "Paths", env_only=True),
     Knob("DOWNLOADS_DIR", "path", "./data/downloads", "Where finished downloads arrive and are post-processed before promotion.", "Paths"),
     Knob("MUSIC_DIR", "path", "./data/music", "The music library Harmony files tracks into.", "Paths"),
+    Knob("DISK_MIN_FREE_MB", "int", 512, "Free space (MB) DOWNLOADS_DIR and MUSIC_DIR must keep: below it imports and new downloads wait and readiness fails; 0 turns the floor off.", "Paths", minimum=0),
     # --- Server --------------------------------------------------------------------------
     Knob("HTTP_BIND", "str", "0.0.0.0:8080", "host:port the web UI and API listen on.", "Server"),
     Knob("OAUTH_CALLBACK_BIND", "str", "127.0.0.1:8888", "Second bind for the Spotify OAuth callback (http://127.0.0.1:8888/callback); empty disables it, and so does a port taken by another program (with a warning; Harmony starts anyway).", "Server"),
@@ -195,6 +196,8 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HDM_MAX_LOST_RUNS", "int", 3, "Runs of one job whose worker died before a job is dead-lettered (worker_lost).", "Downloads", minimum=1),
     Knob("HDM_SWEEP_MINUTES", "int", 1, "Minutes between two sweeps for due, stuck or lost jobs (and heartbeats).", "Downloads", minimum=1),
     Knob("HDM_HEARTBEAT_STALE_S", "float", 300.0, "Seconds without a cluster heartbeat before the cluster counts as stalled.", "Downloads", minimum=30),
+    Knob("HDM_CLUSTER_FREEZE_S", "float", 30.0, "Seconds a watchdog ping may wait unrun, while no other task finishes either, before the task cluster counts as frozen and harmony_serve restarts it.", "Downloads", minimum=5),
+    Knob("HDM_CLUSTER_GRACE_S", "float", 60.0, "Seconds a freshly started task cluster has to run its first ping before the watchdog may judge it (doubled after each restart that did not help).", "Downloads", minimum=5),
     Knob("HDM_ALBUM_COLLECT_S", "float", 3.0, "Seconds an album request waits for all its tracks to be submitted before it searches for the album.", "Downloads", minimum=0),
     Knob("HDM_REMOVE_IMPORTED_TRANSFERS", "bool", True, "Remove a download's finished record from slskd's transfer list once its file is imported (and its emptied source folders from DOWNLOADS_DIR).", "Downloads"),
     Knob("HDM_TRANSFER_CLEANUP_MAX_CHECKS", "int", 60, "Sweeps that retry removing a cancelled transfer's record from slskd before giving up.", "Downloads", minimum=1),

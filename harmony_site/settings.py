@@ -87,7 +87,8 @@ WSGI_APPLICATION = "harmony_site.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django templates, with output UTF-8 can always encode (harmony_site/templates_backend.py).
+        "BACKEND": "harmony_site.templates_backend.HarmonyTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -161,7 +162,7 @@ REST_FRAMEWORK = {
     # Conventions of the REST API (harmony_site/api/, docs/api.md): one error shape, JSON only,
     # page-number pagination, django-filter + ordering on list endpoints.
     "DEFAULT_SCHEMA_CLASS": "harmony_site.api.schema.HarmonyAutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["harmony_site.api.renderers.HarmonyJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["harmony_site.api.parsers.JSONParser"],
     "URL_FORMAT_OVERRIDE": None,  # JSON only; frees `?format=` for filters
     "EXCEPTION_HANDLER": "harmony_site.api.exceptions.api_exception_handler",

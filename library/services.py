@@ -107,7 +107,7 @@ def step_find_promoted(ctx: IngestContext) -> None:
     """Idempotency: a redelivered ingest whose source is gone finds what the first one did."""
     if ctx.path.exists():
         return
-    rel = naming.library_path(ctx.meta, ctx.path.suffix.lstrip(".").lower(), template=_template())
+    rel = _library_rel_path(ctx.meta, ctx.path.suffix.lstrip(".").lower())
     row = LibraryFile.objects.filter(path=str(rel), state=LibraryFile.State.PRESENT).first()
     if row is not None:
         ctx.result = IngestResult("imported", row, "already_ingested")
@@ -171,8 +171,13 @@ def step_hash(ctx: IngestContext) -> None:
 def step_name(ctx: IngestContext) -> None:
     """Render the template into a path inside MUSIC_DIR (sanitised, never outside it)."""
     assert ctx.info is not None
-    ctx.rel_path = naming.library_path(ctx.meta, _extension(ctx), template=_template())
+    ctx.rel_path = _library_rel_path(ctx.meta, _extension(ctx))
     ctx.target = naming.resolve_inside(music_dir(), ctx.rel_path)
+
+
+def _library_rel_path(meta: TrackMeta, ext: str) -> PurePosixPath:
+    rel = naming.library_path(meta, ext, template=_template())
+    return naming.avoid_case_collisions(music_dir(), rel)
 
 
 def step_promote(ctx: IngestContext) -> None:

@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -73,10 +74,13 @@ def make_audio(
     channels: int = 2,
     tags: Mapping[str, TagValue] | None = None,
     frequency_hz: float = 440.0,
+    noise: float = 0.0,
 ) -> Path:
     """Encode a quiet sine of `duration_s` into `path` and optionally tag it.
 
     Vary `frequency_hz` for files whose audio (not only tags) differs, e.g. in dedupe tests.
+    `noise` (0..1) adds that much seeded white noise: a lossless file then needs a bit rate
+    like real music's instead of compressing to almost nothing.
 
     `tags` uses mutagen's "easy" keys (title, artist, album, albumartist, tracknumber, date,
     genre, isrc, ...); a list value becomes a multi-valued tag where the format allows.
@@ -87,7 +91,8 @@ def make_audio(
     if fmt == "opus":
         sample_rate = 48000  # the only rate Opus files declare
     path.parent.mkdir(parents=True, exist_ok=True)
-    _encode(path, fmt, duration_s, sample_rate, bitrate, bit_depth, channels, frequency_hz)
+    wave = _Wave(frequency_hz, noise)
+    _encode(path, fmt, duration_s, sample_rate, bitrate, bit_depth, channels, wave)
     if tags:
         _write_tags(path, fmt, tags)
     return path
@@ -115,15 +120,18 @@ def _encode(
     bitrate: int | str | None,
     bit_depth: int,
     channels: int,
-    frequency_hz: float,
+    wave: _Wave,
 ) -> None:
     total = max(1, round(duration_s * sample_rate))
     t = np.arange(total) / sample_rate
-    wave = 0.1 * np.sin(2 * np.pi * frequency_hz * t)
+    samples = 0.1 * np.sin(2 * np.pi * wave.frequency_hz * t)
+    if wave.noise:
+        rng = np.random.default_rng(round(wave.frequency_hz * 1000))  # the same file every time
+        samples = samples + wave.noise * rng.uniform(-1.0, 1.0, total)
     write_pcm(
         path,
         fmt,
-        np.stack([wave] * channels),
+        np.stack([samples] * channels),
         sample_rate=sample_rate,
         bitrate=bitrate,
         bit_depth=bit_depth,
@@ -167,6 +175,12 @@ def _set_bitrate(ctx: av.codec.CodecContext, fmt: str, bitrate: int | str | None
         ctx.global_quality = int(bitrate[1:]) * _FF_QP2LAMBDA
         return
     ctx.bit_rate = int(bitrate or _DEFAULT_KBPS[fmt]) * 1000
+
+
+@dataclass(frozen=True)
+class _Wave:
+    frequency_hz: float
+    noise: float
 
 
 def _frames(

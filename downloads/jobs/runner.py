@@ -21,6 +21,7 @@ from collections.abc import Callable
 from django.utils import timezone
 
 from downloads.jobs.conf import knob
+from downloads.jobs.disk import disk_pause
 from downloads.jobs.dispatch import dispatch_due
 from downloads.jobs.outcomes import Outcome, Retry, Wait
 from downloads.jobs.state import apply_outcome, claim_job
@@ -30,6 +31,7 @@ from downloads.stages.download import run_downloading
 from downloads.stages.ingest import ClaimLost, run_verifying
 from downloads.stages.prepare import run_matching, run_queued
 from downloads.stages.search import run_searching
+from harmony_site.disk import describe_os_error
 from providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -83,6 +85,9 @@ def run_job(job_id: int) -> None:
 
 def run_stage(job: Job) -> Outcome:
     """Call the stage function for the job's state and turn errors into outcomes."""
+    paused = disk_pause(job)
+    if paused is not None:
+        return paused
     try:
         return stages_for(job)[job.state](job)
     except ClaimLost:
@@ -96,7 +101,7 @@ def run_stage(job: Job) -> Outcome:
     except ProviderError as exc:
         return Retry("provider", "provider_error", str(exc))
     except OSError as exc:
-        return Retry("disk", "disk_error", f"{type(exc).__name__}: {exc}")
+        return Retry("disk", "disk_error", describe_os_error(exc))
     except Exception as exc:
         logger.exception("hdm.job.crashed", extra={"job_id": job.pk, "state": job.state})
         return Retry("internal", "internal_error", f"{type(exc).__name__}: {exc}")

@@ -147,10 +147,21 @@ def _poll(job: Job, client, search: SlskdSearch, harvest: Harvest) -> Outcome:
         responses = client.get_search_responses(str(search.id))
     # Harvest before the delete: a crash in between re-reads the responses from slskd. A
     # search already harvested (a redelivery after the delete failed) harvests nothing new.
-    outcome = harvest(job, search, responses)
+    try:
+        outcome = harvest(job, search, responses)
+    except Exception:
+        _discard(client, job, search)
+        raise
     _delete(client, search)
     update_claimed(job, current_search=None)
     return outcome
+
+
+def _discard(client, job: Job, search: SlskdSearch) -> None:
+    """A harvest that raised: delete the search all the same (slskd keeps it forever
+    otherwise); the retry searches the same query again."""
+    _delete(client, search)
+    update_claimed(job, current_search=None)
 
 
 def harvest_track(job: Job, search: SlskdSearch, responses: Sequence[PeerResponse]) -> Outcome:

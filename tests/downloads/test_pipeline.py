@@ -76,6 +76,31 @@ def test_an_owned_track_is_skipped_without_a_search(world):
     assert SlskdSearch.objects.count() == 1
 
 
+def test_a_peer_file_name_with_a_lone_surrogate_is_skipped_and_the_search_deleted(world):
+    # slskd passes on what a peer shares: here a name JSON can carry but UTF-8 cannot.
+    broken = peer_file(f"{FOLDER}\\01 - Bad \ud800 Name.flac", 1000, length=2)
+    world.offer("good_peer")
+    world.responses[WORDS[1]].insert(0, peer_response("odd_peer", [broken]))
+    job = _submit(1)
+    assert job.state == JobState.DONE, list(job.events.values_list("reason", "details"))
+    assert not job.candidates.filter(username="odd_peer").exists()
+    assert not world.fake.searches
+
+
+def test_a_search_is_deleted_even_when_harvesting_it_fails(world, hdm, monkeypatch):
+    hdm.update(HDM_MAX_RETRIES=1, HDM_BACKOFF_PROVIDER_S=0.0)
+    world.offer("good_peer")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug while ranking")
+
+    monkeypatch.setattr("downloads.stages.search.store_candidates", broken)
+    job = _submit(1)
+    assert job.state == JobState.DEAD and job.dead_reason == DeadReason.INTERNAL_ERROR
+    assert SlskdSearch.objects.filter(job=job).count() == 2  # the retry searched again
+    assert not world.fake.searches
+
+
 def test_a_failing_peer_is_left_for_the_next_candidate(world):
     world.offer("fast_but_bad", speed=9_000_000, outcome="rejected")
     world.offer("slow_but_good", speed=10_000)

@@ -3,8 +3,11 @@
 `python -m tests.fakes.live --port N --downloads-dir DIR --tracks 40` starts a `FakeSlskd` in
 auto mode whose catalogue holds `--tracks` wanted tracks, `catalogue_track(i)`: artist
 "Harmony Drill", title "Song <code>", album "Drill Album", two seconds long. Each is shared by
-two peers as a distinct real FLAC (its own tone, encoded once into `--audio-cache`), so a job
-whose first peer fails has a second one to try.
+two peers as a distinct real FLAC (its own tone under noise, so it has the bit rate of real
+music, encoded once into `--audio-cache`), so a job whose first peer fails has a second one to
+try. As real slskd does, FLAC files carry no bit rate. A third peer answers every search with
+a file whose name is a lone surrogate (what a peer with a broken file system shares): JSON
+carries it, UTF-8 cannot, and it must never break a search.
 
 Control routes (loopback only, no API key; used by scripts/drill.py to make slskd fail):
 
@@ -38,6 +41,7 @@ ARTIST = "Harmony Drill"
 ALBUM = "Drill Album"
 DURATION_S = 2.0
 PEERS = ("drill_peer_a", "drill_peer_b")
+ODD_PEER = "drill_peer_odd"
 FOLDER = f"@@drill\\Music\\{ARTIST}\\{ALBUM} (2020) [FLAC]"
 CONTROL = "/__control"
 ENQUEUE = rf"{API}/transfers/downloads/[^/]+"
@@ -82,16 +86,17 @@ class LiveSlskd(FakeSlskd):
             for n, username in enumerate(PEERS):
                 path = cached_audio(
                     audio_cache, audio_cache / "offered" / f"{i}-{n}.flac", "flac",
-                    duration_s=DURATION_S, frequency_hz=200.0 + i,
+                    duration_s=DURATION_S, frequency_hz=200.0 + i, noise=0.3,
                     tags={"title": wanted["title"], "artist": ARTIST},
                 )  # fmt: skip
                 content = path.read_bytes()
                 filename = f"{FOLDER}\\{i + 1:03d} - {wanted['title']}.flac"
                 self.set_content(username, filename, content)
-                # The test tone compresses far below music: report a bitrate to match.
-                file = peer_file(filename, len(content), bit_rate=100, bit_depth=16,
-                                 sample_rate=44100, length=int(DURATION_S))  # fmt: skip
+                file = peer_file(filename, len(content), bit_depth=16, sample_rate=44100,
+                                 length=int(DURATION_S))  # fmt: skip
                 responses.append(peer_response(username, [file], upload_speed=2_000_000 - n))
+            odd = f"{FOLDER}\\{i + 1:03d} - {wanted['title']} \udcf6.flac"
+            responses.append(peer_response(ODD_PEER, [peer_file(odd, 10**6, length=2)]))
             self.script_search(track_code(i), responses=responses, running_polls=1)
         self.default_search = SearchScript(responses=[])
 

@@ -27,3 +27,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{result.status:<11} {path} {where}{reason}")
         counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items()))
         self.stdout.write(f"{import_dir()}: {counts or 'nothing to import'}")
+        if summary.stopped:
+            self.stderr.write(f"stopped: {summary.stopped}")
