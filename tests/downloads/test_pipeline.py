@@ -17,8 +17,9 @@ from downloads.models import (
     SlskdSearch,
 )
 from downloads.stages import download
-from tests.downloads.conftest import make_meta, settle
+from tests.downloads.conftest import FOLDER, WORDS, make_meta, settle
 from tests.fakes import slskd as fake_slskd_module
+from tests.fakes.slskd_data import peer_file, peer_response
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
