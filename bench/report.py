@@ -87,6 +87,26 @@ def rows_pipeline(data: dict[str, Any]) -> Iterator[Row]:
     yield Row("pipeline", "SQL queries per job", _num(data["queries_per_job"]))
 
 
+def rows_import(data: dict[str, Any]) -> Iterator[Row]:
+    files, target = data["files"], data["speedup_target"]
+    harmony, beets, startup = data["harmony"], data.get("beets"), data["startup"]
+    yield Row("import", f"Harmony harmony_import, {files} files: wall s / CPU s",
+              f"{_num(harmony['wall_s'])} / {_num(harmony['cpu_s'])}")  # fmt: skip
+    if beets:
+        yield Row("import", f"beet import -A, {files} files: wall s / CPU s",
+                  f"{_num(beets['wall_s'])} / {_num(beets['cpu_s'])}")  # fmt: skip
+        for clock in ("wall", "cpu"):
+            speedup = data[f"speedup_{clock}"]
+            yield Row("import", f"beets ÷ Harmony ({clock} time)", _num(speedup),
+                      f">= {target:g}", speedup >= target)  # fmt: skip
+    else:
+        yield Row("import", "beets ÷ Harmony", "skipped (no .venv-bench)")
+    limit = data["startup_target_s"]
+    yield Row("import", "manage.py harmony_import start-up, CPU s", _num(startup["cpu_s"]),
+              f"<= {limit:g}", startup["cpu_s"] <= limit)  # fmt: skip
+    yield Row("import", "manage.py harmony_import start-up, wall s", _num(startup["wall_s"]))
+
+
 def rows_api(data: dict[str, Any]) -> Iterator[Row]:
     target = data.get("targets", {}).get("p99_ms", 100.0)
     for endpoint, result in data.get("results", {}).items():
@@ -136,6 +156,7 @@ READERS: dict[str, Callable[[dict[str, Any]], Iterator[Row]]] = {
     "api": rows_api,
     "slow_clients": rows_slow_clients,
     "verify": rows_verify,
+    "import": rows_import,
 }
 
 
@@ -173,12 +194,11 @@ def table(rows: list[Row]) -> list[str]:
 
 
 def purpose(name: str) -> str:
-    """The first paragraph of `bench/<name>_bench.py`'s docstring."""
+    """`bench/<name>_bench.py`'s docstring: what it measures and how to run it alone."""
     script = REPO / "bench" / f"{name}_bench.py"
     if not script.exists():
         return ""
-    doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
-    return doc.split("\n\n", 1)[0].strip()
+    return (ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or "").strip()
 
 
 def render_doc(results: dict[str, tuple[list[Row], str]], now: datetime) -> str:
@@ -197,7 +217,13 @@ def render_doc(results: dict[str, tuple[list[Row], str]], now: datetime) -> str:
         "Ratios compare Harmony with the bare operation it wraps on the same machine (a plain",
         "mutagen tag + `os.replace` loop, a bare directory walk), so they travel between",
         "machines better than absolute figures. The machine above is shared by several",
-        "developers: absolute figures vary between runs.",
+        "developers: absolute figures vary between runs, so every ratio is taken within one",
+        "run (both sides on the same files, alternately) and the import comparison is given",
+        "in CPU time too, which another process's load barely moves.",
+        "",
+        "Reproduce: `make bench` on a fresh clone (it makes `.venv` and, for beets only,",
+        "`.venv-bench` from `requirements-bench.txt`), or one `bench/*_bench.py` alone (its",
+        "options are below) followed by `.venv/bin/python bench/report.py`.",
         "",
         *table(rows),
         "",

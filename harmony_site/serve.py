@@ -44,7 +44,6 @@ from django.core.management import call_command
 from django.db import connections
 
 from harmony_site import probes
-from harmony_site.health import STARTED_AT_ENV
 
 logger = logging.getLogger("hdm.serve")
 
@@ -360,6 +359,8 @@ class Supervisor:
         self.dispatcher = Child("dispatcher", dispatcher_argv(), env)
 
     def _child_env(self) -> dict[str, str]:
+        from harmony_site.health import STARTED_AT_ENV  # it loads DRF: only where a server starts
+
         env = dict(os.environ)
         env[STARTED_AT_ENV] = str(time.time())
         if not env.get("PROMETHEUS_MULTIPROC_DIR"):

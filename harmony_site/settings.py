@@ -200,6 +200,9 @@ Q_CLUSTER = {
     "ack_failures": True,
     "max_attempts": 1,
     "catch_up": False,
+    # Successful tasks are not stored: saving one cost a prune scan and two writes per task
+    # (docs/benchmarks.md). Failures still are, and the DLQ is Harmony's own dead jobs.
+    "save_limit": -1,
 }
 if HARMONY["HARMONY_BROKER_URL"].startswith(("redis://", "rediss://", "unix://")):
     Q_CLUSTER.pop("orm")

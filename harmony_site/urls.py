@@ -5,7 +5,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import schema  # noqa: F401  (OpenAPI of API-key auth, loaded with the schema)
 from harmony_site import health
+from harmony_site.api import extensions  # noqa: F401  (OpenAPI of health views, with the schema)
 from harmony_site.api.views import SettingsView
 from providers import views as provider_views
 

@@ -113,7 +113,13 @@ def _tasks_waiting_since(when: datetime) -> bool:
 
 
 def _recent_task(when: datetime) -> bool:
-    """Some task finished since `when`: the cluster is busy, not frozen."""
+    """Did a worker finish anything since `when`? Successful tasks are not stored
+    (`save_limit` -1), so a job a task moved on counts as well as a stored failure."""
     from django_q.models import Task
 
-    return Task.objects.filter(stopped__gte=when).exists()
+    from downloads.models import Job
+
+    return (
+        Job.objects.filter(updated_at__gte=when).exists()
+        or Task.objects.filter(stopped__gte=when).exists()
+    )

@@ -68,6 +68,6 @@ COLLECTOR = IntegrationCollector()
 
 
 def register() -> None:
-    from harmony_site.health import register_scrape_collector
+    from harmony_site.scrape import register_scrape_collector
 
     register_scrape_collector(COLLECTOR)

@@ -180,7 +180,12 @@ def test_list_costs_the_same_queries_for_3_or_30_jobs(operator):
     few = queries()
     for n in range(3, 30):
         submit.submit_wanted(make_meta(n), kind="manual", actor="t")
-    assert queries() == few
+    assert queries() == few <= DOWNLOADS_PAGE_QUERIES
+
+
+# The ceiling of one page of the job list (the key, the count, the page with its joins):
+# a figure that grows is a new query in every request.
+DOWNLOADS_PAGE_QUERIES = 3
 
 
 def _job_with_candidates() -> Job:

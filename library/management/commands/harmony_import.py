@@ -11,6 +11,9 @@ from library.importing import import_dir, import_pending
 
 class Command(BaseCommand):
     help = "Identify files in the import folder from their tags and file them into MUSIC_DIR."
+    # Cron and the import watcher run this often: the system checks (which import the URL map,
+    # the API and the admin) belong to `migrate` and `harmony_serve`, not to every import.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
