@@ -326,9 +326,10 @@ def test_a_cleanup_slskd_never_finishes_is_given_up(world, hdm):
 
 
 # SQL statements one track job may cost from submission to done, against the fake slskd's
-# default script (282 when set; the target is 40: docs/benchmarks.md says what is
-# left). A ceiling, not a timing: lower it as the pipeline gets cheaper, never raise it quietly.
-QUERIES_PER_JOB = 285
+# default script (282 when set; 286 once the ISRC owned-check, the transfer lookup before
+# enqueue and the `tagged` record landed; the target is 40: docs/benchmarks.md says what
+# is left). A ceiling, not a timing: lower it as the pipeline gets cheaper, never raise it quietly.
+QUERIES_PER_JOB = 290
 
 
 def test_a_job_through_the_pipeline_stays_under_its_query_ceiling(world, hdm):

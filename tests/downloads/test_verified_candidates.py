@@ -10,7 +10,7 @@ from downloads.models import Candidate, CandidateBlock, JobState
 from harmony_site.config import get_config
 from tests.audio import write_pcm
 from tests.audio_corpus import pink_noise, through_mp3
-from tests.downloads.test_pipeline import _submit, world  # noqa: F401 (the fixture)
+from tests.downloads.test_pipeline import _submit
 
 pytestmark = pytest.mark.django_db(transaction=True)  # sync mode enqueues on commit
 
