@@ -137,16 +137,14 @@ def _claim_due(watchlist_id: int, *, now: datetime) -> bool:
 
 
 def enqueue_sync(watchlist_id: int, *, actor: str) -> None:
-    """Sync one watchlist in the task cluster once the surrounding transaction commits."""
+    """ "Sync now" (UI and API): run `downloads.tasks.sync_watchlist` in the task cluster once
+    the surrounding transaction commits."""
     from django_q.tasks import async_task
 
+    sync = bool(settings.Q_CLUSTER.get("sync"))  # django-q2 reads its own copy at import
     transaction.on_commit(
         lambda: async_task(
-            "downloads.watchlists.sync_watchlist",
-            watchlist_id,
-            trigger="manual",
-            actor=actor,
-            group="watchlist",
+            "downloads.tasks.sync_watchlist", watchlist_id, actor, group="hdm", sync=sync
         )
     )
 

@@ -12,7 +12,6 @@ import functools
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 
 from harmony_site.files import ensure_key_file
 
@@ -38,6 +37,10 @@ def _fernet_for(config_dir: Path) -> Fernet:
 
 
 def _fernet() -> Fernet:
+    # Django's settings are imported here, not at the top: harmony_site.config (read before
+    # Django is set up, and by the pure matcher) imports this module.
+    from django.conf import settings
+
     # Resolved per call (cached per directory) so a test or a moved CONFIG_DIR gets its own key.
     return _fernet_for(Path(settings.CONFIG_DIR))
 

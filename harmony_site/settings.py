@@ -305,11 +305,11 @@ SPECTACULAR_SETTINGS = {
         "JobScopeEnum": "downloads.models.JobScope",
         "DeadReasonEnum": "downloads.models.DeadReason",
         "CandidateStateEnum": "downloads.models.Candidate.State",
-        "ProbeStateEnum": "providers.api.serializers.PROBE_STATES",
+        "ProbeStateEnum": "harmony_site.api.connection_serializers.PROBE_STATES",
         "WatchlistKindEnum": "downloads.models.Watchlist.Kind",
         "WatchlistSyncStatusEnum": "downloads.models.WatchlistSync.Status",
         "SubmitStatusEnum": "downloads.api.serializers.SUBMIT_STATUSES",
-        "ProviderNameEnum": "providers.api.serializers.PROVIDERS",
+        "ProviderNameEnum": "harmony_site.api.connection_serializers.PROVIDERS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

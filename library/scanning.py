@@ -99,9 +99,19 @@ def iter_audio_files(root: Path) -> Iterator[Path]:
 
 
 def start_scan(path: Path | None = None, *, actor: str = SYSTEM) -> ScanRun:
-    """A queued ScanRun for `path` (default MUSIC_DIR), for the API/UI to enqueue."""
+    """A queued ScanRun for `path` (default MUSIC_DIR); `scan_library(run=...)` runs it."""
     root = _scan_root(path)
     return ScanRun.objects.create(path=str(root), actor=actor)
+
+
+def enqueue_scan(path: Path | None = None, *, actor: str = SYSTEM) -> ScanRun:
+    """Start a scan in the task cluster (API and UI): the queued run, sent after commit so the
+    worker finds the row (`scan_library` claims it first)."""
+    from django_q.tasks import async_task
+
+    run = start_scan(path, actor=actor)
+    transaction.on_commit(lambda: async_task("library.tasks.run_scan", run.pk, group="scan"))
+    return run
 
 
 def scan_library(

@@ -10,9 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, QuerySet
-from django_q.tasks import async_task
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
@@ -34,7 +32,7 @@ from library.api.serializers import (
     TrackSerializer,
 )
 from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track
-from library.scanning import ScanError, start_scan
+from library.scanning import ScanError, enqueue_scan
 from library.selectors import present_files_prefetch
 
 _FILE_MODEL_FIELDS = {field.attname for field in LibraryFile._meta.concrete_fields} | {
@@ -183,13 +181,11 @@ class ScanList(generics.ListCreateAPIView):
         data = ScanStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            run = start_scan(
+            run = enqueue_scan(
                 _scan_root(data.validated_data.get("path", "")), actor=actor_for(request.user)
             )
         except ScanError as exc:
             raise ValidationError({"path": [str(exc)]}) from exc
-        # Enqueue after commit so the worker finds the row (scan_library claims it first).
-        transaction.on_commit(lambda: async_task("library.tasks.run_scan", run.pk, group="scan"))
         return Response(ScanSerializer(run).data, status=201)
 
 
