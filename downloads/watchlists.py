@@ -25,9 +25,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from downloads import clients
 from downloads.models import JobKind, Watchlist, WatchlistItem, WatchlistSync
 from downloads.submit import submit_group, submit_tracks
 from downloads.wanted import meta_from_dict, meta_to_dict, wanted_key
+from harmony_site.config import knob
 from harmony_site.files import write_text_atomically
 from providers.errors import ProviderError
 from providers.spotify.links import InvalidSpotifyLink, parse_spotify_link
@@ -41,17 +43,6 @@ _PERIOD_END = {4: "-12-31", 7: "-31"}  # "YYYY" and "YYYY-MM" dates end at their
 
 class WatchlistError(ValueError):
     """A watchlist request that cannot be honoured (wrong kind of link, already watched)."""
-
-
-def knob(name: str) -> Any:
-    """A Watchlists knob (settings.WATCHLISTS, so tests can override one)."""
-    return settings.WATCHLISTS[name]
-
-
-def spotify_client() -> Any:
-    from providers.spotify.client import SpotifyClient
-
-    return SpotifyClient.from_config()
 
 
 # --- CRUD ---------------------------------------------------------------------------------------
@@ -74,7 +65,7 @@ def create_watchlist(
         raise WatchlistError(str(exc)) from None
     if ref.kind not in Watchlist.Kind.values:
         raise WatchlistError(f"only artists and playlists can be watched, not a {ref.kind}")
-    client = client or spotify_client()
+    client = client or clients.spotify_client()
     name = client.artist(ref.id).name if ref.kind == "artist" else client.playlist(ref.id).name
     try:
         with transaction.atomic():  # a duplicate must not break the caller's transaction
@@ -156,7 +147,7 @@ def sync_watchlist(
     watchlist = Watchlist.objects.get(pk=watchlist_id)
     sync = WatchlistSync.objects.create(watchlist=watchlist, trigger=trigger, actor=actor)
     try:
-        client = client or spotify_client()
+        client = client or clients.spotify_client()
         if watchlist.kind == Watchlist.Kind.ARTIST:
             _sync_artist(watchlist, sync, client)
         else:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from harmony_site.config import KNOBS, ConfigError, get_config
+from harmony_site.config import ConfigError, get_config
 from harmony_site.logs import logging_config
 from harmony_site.version import __version__
 
@@ -165,10 +165,9 @@ REST_FRAMEWORK = {
 }
 
 # django-q2 delivers tasks; Harmony counts attempts itself (see docs/architecture/hdm.md).
-# The HDM's knobs, read through `downloads.jobs.conf.knob()` so tests can override them per test.
-HDM = {knob.name: HARMONY[knob.name] for knob in KNOBS if knob.section == "Downloads"}
-# Watchlist knobs (downloads/watchlists.py), overridable per test like HDM.
-WATCHLISTS = {knob.name: HARMONY[knob.name] for knob in KNOBS if knob.section == "Watchlists"}
+# Every knob's running value, read through `harmony_site.config.knob()`; tests override one
+# with the `knobs` fixture (tests/conftest.py).
+KNOB_VALUES = dict(HARMONY.values)
 
 Q_CLUSTER = {
     "name": "harmony",
@@ -274,7 +273,6 @@ AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2"]
 if any(len(key) < 16 for key in HARMONY["HARMONY_API_KEYS"]):
     # A short shared key is guessable despite the failure throttle; refuse it at start-up.
     raise ConfigError("HARMONY_API_KEYS: every key must be at least 16 characters long")
-API_KEY_FAILURE_LIMIT = HARMONY["API_KEY_FAILURE_LIMIT"]
 API_KEY_FAILURE_WINDOW_S = HARMONY["LOGIN_COOLOFF_MINUTES"] * 60
 _rate = HARMONY["API_THROTTLE_RATE"]
 if _rate and not re.fullmatch(r"\d+/[smhd]\w*", _rate):

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 
-from harmony_site.config import get_config
+from harmony_site.config import knob
 from library import catalog, naming, quality, tagging, verify
 from library.audit import record_event
 from library.dedupe import DedupeDecision, decide_promotion
@@ -86,7 +86,7 @@ def music_dir() -> Path:
 
 def recycle_dir() -> Path:
     # A relative RECYCLE_DIR is under DOWNLOADS_DIR; an absolute one is used as is.
-    return Path(settings.DOWNLOADS_DIR) / get_config()["RECYCLE_DIR"]
+    return Path(settings.DOWNLOADS_DIR) / knob("RECYCLE_DIR")
 
 
 # --- Pipeline steps -------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def step_verify(ctx: IngestContext) -> None:
         wanted=ctx.meta,
         expected_size=ctx.expected_size,
         profile=ctx.profile,
-        tolerance_s=get_config()["DURATION_TOLERANCE_S"],
+        tolerance_s=knob("DURATION_TOLERANCE_S"),
     )
     ctx.info = ctx.parsed.info
 

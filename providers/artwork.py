@@ -12,7 +12,7 @@ import logging
 
 import requests
 
-from harmony_site.config import get_config
+from harmony_site.config import knobs
 from providers.errors import ProviderError, ProviderResponseError, ProviderUnavailable
 from providers.http import HttpClient
 from providers.types import TrackMeta
@@ -28,7 +28,7 @@ def fetch_artwork(
     meta: TrackMeta, *, raise_errors: bool = False, http: HttpClient | None = None
 ) -> bytes | None:
     """The bytes of the largest album image of `meta`, or None (see the module docstring)."""
-    config = get_config()
+    config = knobs()
     art = meta.largest_artwork()
     if not config["ARTWORK_ENABLED"] or art is None:
         return None

@@ -20,7 +20,6 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
-from downloads.jobs.conf import knob
 from downloads.jobs.dispatch import dispatch_due
 from downloads.jobs.outcomes import Outcome, Retry, Wait
 from downloads.jobs.state import apply_outcome, claim_job
@@ -30,6 +29,7 @@ from downloads.stages.download import run_downloading
 from downloads.stages.ingest import ClaimLost, run_verifying
 from downloads.stages.prepare import run_matching, run_queued
 from downloads.stages.search import run_searching
+from harmony_site.config import knob
 from providers.errors import (
     ProviderAuthError,
     ProviderError,

@@ -16,9 +16,9 @@ from pathlib import Path
 from django.utils import timezone
 
 from downloads import clients
-from downloads.jobs.conf import knob
 from downloads.jobs.outcomes import Advance, Dead, Outcome, Retry, Wait
 from downloads.jobs.state import update_claimed
+from downloads.matching.ranking import MatchConfig
 from downloads.models import (
     Candidate,
     CandidateBlock,
@@ -30,7 +30,8 @@ from downloads.models import (
     file_key,
 )
 from downloads.stages import peers
-from downloads.stages.search import match_config, poll_delay
+from downloads.stages.search import poll_delay
+from harmony_site.config import knob
 from providers.errors import ProviderError, ProviderNotFound
 from providers.slskd import paths
 from providers.slskd.client import PeerUnavailable, UnsafeRemotePath, check_remote_path
@@ -91,7 +92,7 @@ def candidates_exhausted(job: Job) -> Outcome:
     if job.queries and not SlskdSearch.objects.filter(job=job).exists():
         # Its album's folder failed for this track: now the track searches on its own.
         return Advance(JobState.SEARCHING, "per_track_search", fields={"query_index": 0})
-    over_budget = tried_count(job) >= match_config().max_attempts
+    over_budget = tried_count(job) >= MatchConfig.from_config().max_attempts
     if not over_budget and job.search_rounds < knob("HDM_FRESH_SEARCHES"):
         return Advance(
             JobState.SEARCHING,
@@ -167,8 +168,15 @@ def _enqueue(job: Job, client, candidate: Candidate) -> Outcome:
     )
 
 
+def held_candidate(job: Job) -> Candidate:
+    """The candidate a downloading or ingesting job holds (it always holds one there)."""
+    if job.current_candidate is None:
+        raise ValueError(f"job {job.pk} in {job.state} holds no candidate")
+    return job.current_candidate
+
+
 def _watch(job: Job, client) -> Outcome:
-    candidate = job.current_candidate
+    candidate = held_candidate(job)
     try:
         transfer = client.get_transfer(job.transfer_username, job.transfer_id)
     except ProviderNotFound:
@@ -207,7 +215,7 @@ def _shut_down(transfer: Transfer) -> bool:
 def _adopt_requeued(job: Job, client, *, now) -> Outcome | None:
     """After an slskd restart the download continues under a new id: find it by
     (username, filename) and watch that one instead."""
-    candidate = job.current_candidate
+    candidate = held_candidate(job)
     for newer in client.find_transfers(candidate.username, candidate.filename):
         if newer.id != job.transfer_id and not newer.removed:
             return Wait(
@@ -244,7 +252,7 @@ def _delivered(job: Job, transfer: Transfer, *, now, fields) -> Outcome:
         path = find_delivered_file(transfer)
     except paths.UnsafeDownloadPath as exc:
         return _retire_candidate(
-            job, job.current_candidate, reason="unsafe_path", detail=str(exc), penalise=False
+            job, held_candidate(job), reason="unsafe_path", detail=str(exc), penalise=False
         )
     if path is not None:
         return Advance(

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from downloads.jobs.conf import knob
 from downloads.jobs.outcomes import Advance, Outcome
 from downloads.jobs.state import record_stage
 from downloads.models import Candidate, Job, JobState
 from downloads.stages import peers
-from downloads.stages.download import block_candidate, transfer_cleared
+from downloads.stages.download import block_candidate, held_candidate, transfer_cleared
 from downloads.wanted import meta_from_dict
+from harmony_site.config import knob
 
 logger = logging.getLogger("hdm.pipeline")
 
@@ -25,7 +25,7 @@ def run_verifying(job: Job) -> Outcome:
     """Verify, tag, name, deduplicate and move the delivered file through the library."""
     from library.services import ingest_file
 
-    candidate = job.current_candidate
+    candidate = held_candidate(job)
     source = {
         "username": candidate.username,
         "filename": candidate.filename,

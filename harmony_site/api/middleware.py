@@ -25,7 +25,7 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils import timezone
 
 from harmony_site.api.exceptions import error_response
-from harmony_site.config import get_config
+from harmony_site.config import knob
 
 logger = logging.getLogger("hdm.api")
 
@@ -68,7 +68,7 @@ class ApiErrorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not is_api_path(request):
             return self.get_response(request)
-        limit = get_config()["API_MAX_BODY_BYTES"]
+        limit = knob("API_MAX_BODY_BYTES")
         if _declared_length(request) > limit:
             return error_response(
                 413,

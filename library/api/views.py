@@ -43,14 +43,14 @@ _FILE_MODEL_FIELDS = {field.attname for field in LibraryFile._meta.concrete_fiel
 def artists() -> QuerySet[Artist]:
     return Artist.objects.annotate(
         album_count=Count("albums", distinct=True), track_count=Count("tracks", distinct=True)
-    ).order_by(*Artist._meta.ordering, "id")  # GROUP BY queries drop Meta.ordering
+    ).order_by(*(Artist._meta.ordering or ()), "id")  # GROUP BY queries drop Meta.ordering
 
 
 def albums() -> QuerySet[Album]:
     return (
         Album.objects.select_related("album_artist")
         .annotate(track_count=Count("tracks"))
-        .order_by(*Album._meta.ordering, "id")
+        .order_by(*(Album._meta.ordering or ()), "id")
     )
 
 

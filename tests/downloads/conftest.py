@@ -18,18 +18,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def hdm(settings):
-    """The Downloads knobs, made fast for tests; tweak `settings.HDM[...]` further per test."""
-    settings.HDM = {
-        **settings.HDM,
-        "HDM_POLL_INTERVAL_S": 0.02,
-        "HDM_SEARCH_MIN_GAP_S": 0.0,
-        "HDM_BACKOFF_PEER_S": 0.0,
-        "HDM_BACKOFF_VERIFY_S": 0.0,
-        "HDM_SLSKD_RETRY_GRACE_S": 0.1,
-        "HDM_FILE_APPEAR_TIMEOUT_S": 0.5,
-    }
-    return settings.HDM
+def hdm(knobs):
+    """The Downloads knobs, made fast for tests; tweak `hdm[...]` (the `knobs`) per test."""
+    knobs.update(
+        HDM_POLL_INTERVAL_S=0.02,
+        HDM_SEARCH_MIN_GAP_S=0.0,
+        HDM_BACKOFF_PEER_S=0.0,
+        HDM_BACKOFF_VERIFY_S=0.0,
+        HDM_SLSKD_RETRY_GRACE_S=0.1,
+        HDM_FILE_APPEAR_TIMEOUT_S=0.5,
+    )
+    return knobs
 
 
 WORDS = (

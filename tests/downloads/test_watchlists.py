@@ -109,8 +109,8 @@ def test_released_since_handles_every_date_precision(released, since, expected):
     assert watchlists.released_since(released, since) is expected
 
 
-def test_failed_syncs_are_recorded_and_cool_down_after_the_limit(spotify_env, settings):
-    settings.WATCHLISTS = {**settings.WATCHLISTS, "WATCHLIST_FAILURE_LIMIT": 2}
+def test_failed_syncs_are_recorded_and_cool_down_after_the_limit(spotify_env, knobs):
+    knobs["WATCHLIST_FAILURE_LIMIT"] = 2
     watchlist = watchlists.create_watchlist(_artist_link(spotify_env), actor="t")
     body = {"error": {"status": 404, "message": "gone"}}
     spotify_env.inject("GET", r"/v1/artists/.*/albums", Reply.json(body, 404), times=2)
@@ -118,11 +118,11 @@ def test_failed_syncs_are_recorded_and_cool_down_after_the_limit(spotify_env, se
     assert first.status == WatchlistSync.Status.FAILED and "gone" in first.error
     watchlist.refresh_from_db()
     assert watchlist.consecutive_failures == 1
-    normal = timedelta(minutes=settings.WATCHLISTS["WATCHLIST_SYNC_MINUTES"])
+    normal = timedelta(minutes=knobs["WATCHLIST_SYNC_MINUTES"])
     assert watchlist.next_sync_at - timezone.now() <= normal
     watchlists.sync_watchlist(watchlist.pk, trigger="schedule", actor="system")
     watchlist.refresh_from_db()
-    cooldown = timedelta(minutes=settings.WATCHLISTS["WATCHLIST_COOLDOWN_MINUTES"])
+    cooldown = timedelta(minutes=knobs["WATCHLIST_COOLDOWN_MINUTES"])
     assert watchlist.consecutive_failures == 2
     assert watchlist.next_sync_at - timezone.now() > cooldown - timedelta(minutes=1)
     recovered = watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
@@ -240,8 +240,8 @@ def test_the_m3u8_rewrite_is_atomic(pro, library_dirs, monkeypatch):
     assert [p.name for p in target.parent.iterdir()] == [target.name]  # temp file removed
 
 
-def test_playlists_dir_may_be_absolute(pro, library_dirs, settings, tmp_path):
-    settings.WATCHLISTS = {**settings.WATCHLISTS, "PLAYLISTS_DIR": str(tmp_path / "lists")}
+def test_playlists_dir_may_be_absolute(pro, library_dirs, knobs, tmp_path):
+    knobs["PLAYLISTS_DIR"] = str(tmp_path / "lists")
     link = f"https://open.spotify.com/playlist/{pro.ids['playlist_mixed']}"
     watchlist = watchlists.create_watchlist(link, actor="t")
     watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
