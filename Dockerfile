@@ -15,6 +15,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# fpcalc (Chromaprint) for acoustic fingerprints; Harmony runs without it, with a warning.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libchromaprint-tools \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first: this layer is reused until requirements.txt changes.
 COPY requirements.txt ./
 RUN pip install -r requirements.txt

@@ -22,8 +22,8 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        # Imported for their side effects: log handlers, the `auth` status section and the
-        # OpenAPI description of API-key authentication.
-        from accounts import schema, signals, status  # noqa: F401
+        # Imported for their side effects: log handlers, the `auth` status section, the
+        # OpenAPI description of API-key authentication and the deploy checks.
+        from accounts import exposure, schema, signals, status  # noqa: F401
 
         post_migrate.connect(_bootstrap_after_migrate, sender=self)

@@ -68,6 +68,15 @@ def rows_library(data: dict[str, Any]) -> Iterator[Row]:
         yield Row("library", "peak RSS (MiB)", _num(data["peak_rss_mib"]))
 
 
+def rows_verify(data: dict[str, Any]) -> Iterator[Row]:
+    for label, cost in data.get("per_minute_of_audio", {}).items():
+        yield Row(
+            "verify", f"{label}: CPU s per minute of audio", _num(cost["cpu_s_per_audio_min"])
+        )
+        yield Row("verify", f"{label}: wall s per minute of audio",
+                  _num(cost["wall_s_per_audio_min"]))  # fmt: skip
+
+
 def rows_pipeline(data: dict[str, Any]) -> Iterator[Row]:
     run = data.get("run", {})
     label = f"{run.get('tracks', '?')} tracks, {data.get('mode', '')}"
@@ -106,10 +115,27 @@ def rows_generic(name: str, data: Any, prefix: str = "") -> Iterator[Row]:
         yield Row(name, prefix, _num(data))
 
 
+def rows_slow_clients(data: dict[str, Any]) -> Iterator[Row]:
+    target = data["target_max_s"]
+    labels = (("baseline", "no"), ("with_slow_clients", str(data["slow_clients"])))
+    for phase, count in labels:
+        row = data[phase]
+        slowest = row["max_s"]
+        measure = f"health probe with {count} slow-header clients, slowest ms"
+        value = _num(slowest * 1000) if slowest is not None else "-"
+        if phase == "baseline":
+            yield Row("slow_clients", measure, value)
+            continue
+        met = row["failed"] == 0 and slowest is not None and slowest < target
+        yield Row("slow_clients", measure, value, f"< {target * 1000:.0f}, 0 failed", met)
+
+
 READERS: dict[str, Callable[[dict[str, Any]], Iterator[Row]]] = {
     "library": rows_library,
     "pipeline": rows_pipeline,
     "api": rows_api,
+    "slow_clients": rows_slow_clients,
+    "verify": rows_verify,
 }
 
 

@@ -70,12 +70,19 @@ def retry_job(job: Job, *, actor: str) -> bool:
 
 
 def _requeue(job: Job, *, actor: str) -> bool:
-    """Back to `queued` with fresh budgets; the live reservation is taken again."""
+    """Back to `queued` with fresh budgets; the live reservation is taken again.
+
+    A job that died while a candidate's enqueue was unanswered or unrecorded goes back to
+    `downloading` with that candidate instead: the stage looks its transfer up in slskd and
+    adopts it, so a download slskd kept running is not fetched twice or left unattended.
+    """
+    orphan = _abandoned_candidate(job)
     moved = _reopen(
         job,
-        to=JobState.QUEUED,
+        to=JobState.QUEUED if orphan is None else JobState.DOWNLOADING,
         reason="requeued",
         details={"actor": actor, "previous_reason": job.dead_reason},
+        holding=orphan,
         attempts=0,
         lost_runs=0,
         query_index=0,
@@ -88,11 +95,22 @@ def _requeue(job: Job, *, actor: str) -> bool:
     return moved
 
 
-def _reopen(job: Job, *, to: str, reason: str, details: dict[str, Any], **fields: Any) -> bool:
+def _reopen(
+    job: Job,
+    *,
+    to: str,
+    reason: str,
+    details: dict[str, Any],
+    holding: Candidate | None = None,
+    **fields: Any,
+) -> bool:
     """Move a job back into the pipeline: it takes the live reservation again and forgets its
-    transfer; another live job holding the reservation is a JobActionError."""
+    transfer (holding `holding` as its `trying` candidate, if given); another live job holding
+    the reservation is a JobActionError."""
     try:
         with transaction.atomic():
+            if holding is not None:
+                Candidate.objects.filter(pk=holding.pk).update(state=Candidate.State.TRYING)
             return transition(
                 job,
                 to=to,
@@ -101,13 +119,23 @@ def _reopen(job: Job, *, to: str, reason: str, details: dict[str, Any], **fields
                 details=details,
                 live_key=job.wanted_key,
                 finished_at=None,
-                current_candidate=None,
+                current_candidate=holding,
                 download_path="",
                 **transfer_cleared(),
                 **fields,
             )
     except IntegrityError:
         raise JobActionError(f"job {job.pk}: another live job already wants this item") from None
+
+
+def _abandoned_candidate(job: Job) -> Candidate | None:
+    """The candidate whose enqueue may have taken effect in slskd without Harmony watching it:
+    still `trying` (a run died before recording the transfer), or failed on an enqueue error."""
+    tried = job.candidates.filter(
+        Q(state=Candidate.State.TRYING)
+        | Q(state=Candidate.State.FAILED, failure_reason="enqueue_failed")
+    )
+    return tried.order_by("-state", "rank", "id").first()  # "trying" sorts first
 
 
 def set_priority(job: Job, *, priority: int, actor: str) -> None:

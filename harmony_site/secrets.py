@@ -45,20 +45,30 @@ def _fernet() -> Fernet:
     return _fernet_for(Path(settings.CONFIG_DIR))
 
 
+def _never_log(text: str) -> None:
+    # Imported here for the same reason as the settings above (harmony_site.logs parses URLs).
+    from harmony_site.logs import register_secret
+
+    register_secret(text)
+
+
 def encrypt_secret(text: str) -> str:
     """Encrypt `text`; the result is an ASCII token safe to store in a text column or YAML."""
+    _never_log(text)  # whatever is worth encrypting is never worth logging
     return _fernet().encrypt(text.encode("utf-8")).decode("ascii")
 
 
 def decrypt_secret(token: str) -> str:
     """Decrypt a token made by `encrypt_secret`, or raise `SecretDecryptError`."""
     try:
-        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
+        text = _fernet().decrypt(token.encode("ascii")).decode("utf-8")
     except (InvalidToken, UnicodeError) as exc:
         raise SecretDecryptError(
             f"stored secret cannot be decrypted with {FERNET_KEY_FILE} "
             "(was CONFIG_DIR replaced or the key file changed?)"
         ) from exc
+    _never_log(text)
+    return text
 
 
 def encrypt_for_file(config_dir: Path, text: str) -> str:

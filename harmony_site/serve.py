@@ -23,6 +23,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -42,8 +43,10 @@ from harmony_site.health import STARTED_AT_ENV
 logger = logging.getLogger("hdm.serve")
 
 STOP_TIMEOUT_S = 8.0  # inside Docker's default 10 s grace period
+WORKER_CLASS = "harmony_site.gunicorn_worker.HarmonyThreadWorker"
 POLL_S = 0.2
 STALE_TEMP_AGE_S = 3600.0
+OAUTH_LISTENER_ENV = "HARMONY_OAUTH_LISTENER"
 ClusterWatchdog = Callable[[], bool]
 _WATCHDOGS: list[ClusterWatchdog] = []
 
@@ -143,19 +146,50 @@ def stop_children(children: list[Child], *, timeout: float = STOP_TIMEOUT_S) -> 
         child.kill_group()
 
 
-def gunicorn_argv(config: Any) -> list[str]:
+def gunicorn_argv(config: Any, *, oauth_bind: str = "") -> list[str]:
     argv = [sys.executable, "-m", "gunicorn", "harmony_site.wsgi:application"]
     argv += ["--config", "python:harmony_site.gunicorn_conf", "--bind", config["HTTP_BIND"]]
-    if config["OAUTH_CALLBACK_BIND"]:
-        argv += ["--bind", config["OAUTH_CALLBACK_BIND"]]
+    if oauth_bind:
+        argv += ["--bind", oauth_bind]
     argv += ["--workers", str(config["WEB_WORKERS"]), "--timeout", str(config["WEB_TIMEOUT"])]
-    # Threaded workers: a slow client holds one thread, not a whole worker, and keep-alive is
-    # honoured. More than 2 threads mostly add GIL contention (docs/api.md); 1 = sync workers.
-    threads = config["WEB_THREADS"]
-    argv += ["--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads)]
+    # Threaded workers that read request heads in their event loop (harmony_site/
+    # gunicorn_worker.py): slow-header clients hold no thread, so probes stay fast. More than
+    # 2 threads mostly add GIL contention (docs/api.md).
+    argv += ["--worker-class", WORKER_CLASS, "--threads", str(config["WEB_THREADS"])]
     # Workers must finish their requests inside our own stop deadline.
     argv += ["--graceful-timeout", str(int(STOP_TIMEOUT_S) - 2), "--no-control-socket"]
     return argv
+
+
+def usable_oauth_bind(config: Any) -> str:
+    """OAUTH_CALLBACK_BIND when its port is free, else "" with a warning.
+
+    The loopback callback is a convenience (manual completion works without it): a port taken
+    by another program (Jupyter also likes 8888) must not keep the whole of Harmony from
+    starting, which is what gunicorn does when one of its binds fails.
+    """
+    bind = config["OAUTH_CALLBACK_BIND"]
+    target = loopback_target(bind) if bind else None
+    if target is None:
+        return bind
+    family = socket.AF_INET6 if ":" in target[0] else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # gunicorn binds with SO_REUSEADDR too, so a TIME_WAIT leftover is not "busy".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((_bind_host(bind), target[1]))
+        except OSError as exc:
+            logger.warning(
+                "hdm.serve.oauth_callback_disabled",
+                extra={"bind": bind, "error": exc.strerror or str(exc)},
+            )
+            return ""
+    return bind
+
+
+def _bind_host(bind: str) -> str:
+    host = bind.rpartition(":")[0].strip("[]")
+    return host or "0.0.0.0"
 
 
 def cluster_argv() -> list[str]:
@@ -205,7 +239,10 @@ class Supervisor:
         self.stop_requested = threading.Event()
         self.metrics_dir: str | None = None
         env = self._child_env()
-        self.web = Child("gunicorn", gunicorn_argv(config), env)
+        oauth_bind = usable_oauth_bind(config)
+        if config["OAUTH_CALLBACK_BIND"] and not oauth_bind:
+            env[OAUTH_LISTENER_ENV] = "busy"  # the Spotify page says why the callback is off
+        self.web = Child("gunicorn", gunicorn_argv(config, oauth_bind=oauth_bind), env)
         self.cluster = Child("qcluster", cluster_argv(), env)
         # Ends the HDM's short waits on time; the cluster's scheduler only looks every ~30 s.
         self.dispatcher = Child("dispatcher", dispatcher_argv(), env)

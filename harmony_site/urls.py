@@ -22,14 +22,23 @@ urlpatterns = [
     path("api/v1/metrics", health.MetricsView.as_view(), name="api-metrics"),
     path("env", health.EnvView.as_view(), name="env"),
     path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # GET only: its OPTIONS answer would render the HTML template as metadata and fail.
+    path(
+        "api/docs",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", http_method_names=["get", "head"]
+        ),
+        name="api-docs",
+    ),
     path("api/v1/settings", SettingsView.as_view(), name="api-settings"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("harmony_site.api.urls")),
     path("api/v1/", include("library.api.urls")),
     path("api/v1/", include("downloads.api.urls")),
+    path("api/v1/", include("harmony_site.integrations.api.urls")),
     path("ui/", include("accounts.urls")),
     path("ui/", include("library.urls")),
     path("ui/", include("downloads.urls")),
     path("ui/", include("harmony_site.ui_urls")),
+    path("ui/", include("harmony_site.integrations.urls")),
 ]

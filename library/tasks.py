@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from library.models import ScanRun
+from library import album_gain, reverify
+from library.models import ScanRun, VerifyRun
 from library.scanning import scan_library
 
 logger = logging.getLogger("hdm.scan")
@@ -17,3 +18,15 @@ def run_scan(scan_id: int) -> None:
         logger.info("hdm.scan.claim_skipped", extra={"scan_id": scan_id})
         return
     scan_library(run=run)
+
+
+def run_album_gain(album_id: int) -> None:
+    """Album gain for a newly complete album; does nothing for an incomplete one."""
+    album_gain.apply_album_gain(album_id)
+
+
+def run_reverify(run_id: int) -> None:
+    """Run a queued library re-verify; a redelivery finds it claimed and stops."""
+    run = VerifyRun.objects.filter(pk=run_id).first()
+    if run is not None:
+        reverify.reverify_library(run)

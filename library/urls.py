@@ -11,4 +11,7 @@ urlpatterns = [
     path("library/artists/<int:artist_id>", views.artist, name="artist"),
     path("library/albums/<int:album_id>", views.album, name="album"),
     path("library/tracks/<int:track_id>", views.track, name="track"),
+    path("library/files/<int:file_id>/spectrogram.png", views.spectrogram, name="spectrogram"),
+    path("library/verify", views.verify_start, name="verify-start"),
+    path("library/verify/<int:run_id>", views.verify_progress, name="verify-progress"),
 ]

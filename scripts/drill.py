@@ -10,8 +10,10 @@ Idempotency-Key that makes resubmitting after a failed request safe, plus duplic
 submissions), a reader loads API lists, job details, status and UI pages as a logged-in
 operator. Meanwhile the chaos loop SIGKILLs a cluster worker every few seconds (one running a
 task when there is one; django-q2 starts a new one), makes slskd answer 503s, log out of
-Soulseek and restart, and once kills the whole of Harmony with SIGKILL and starts it again
-(a declared restart). Then it waits for every job to finish and checks:
+Soulseek and restart, accept enqueues but answer 500 or after the client's timeout, deliver
+files at the wrong size and refuse a search as banned, and once kills the whole of Harmony
+with SIGKILL and starts it again (a declared restart). Then it waits for every job to finish
+and checks:
 
 - every job is done exactly once (one `done` event), or dead with a reason;
 - no track is done twice; each done job's file is in MUSIC_DIR; every file in MUSIC_DIR belongs
@@ -78,7 +80,9 @@ DRILL_ENV = {
     "HDM_HEARTBEAT_STALE_S": "90",
     "SERVE_WATCHDOG_INTERVAL_S": "5",
     "SLSKD_MAX_RETRIES": "1",
-    "SLSKD_TIMEOUT": "5",
+    "SLSKD_TIMEOUT": "5",  # the "slow" enqueue fault answers after 8 s
+    "HDM_SEARCH_BAN_PAUSE_S": "8",
+    "HDM_SEARCH_BAN_RECOVERY_S": "30",
 }
 PASSWORD = "drill-operator-password-42"
 KILL_INTERVAL_S = 1.5
@@ -104,6 +108,8 @@ class Record:
     duplicates: dict[str, int] = field(default_factory=dict)  # answer status -> count
     watchdog_restarts: int = 0
     unavailable: int | None = None  # the job for a track the fake slskd does not offer
+    orphans: list[Path] = field(default_factory=list)  # audio nobody imported
+    dead: list[tuple] = field(default_factory=list)  # (job id, reason, detail)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, path: str, status: int) -> None:
@@ -282,6 +288,23 @@ def crash_and_restart(stack: Stack, record: Record) -> None:
     window[1] = time.monotonic() + 1.0
 
 
+# Real peers' faults, one each round after slskd's own (issue 17, 22): an enqueue that takes
+# effect but answers 500, one answered after the client's timeout, a file delivered at the
+# wrong size, a ban.
+PEER_FAULTS = (
+    ("enqueue", {"fault": "error", "times": 2}, "enqueue took effect but answered 500 (x2)"),
+    ("enqueue", {"fault": "slow", "times": 2, "seconds": 8}, "enqueue answered after 8 s (x2)"),
+    ("enqueue", {"fault": "wrong_size", "times": 2}, "file delivered at the wrong size (x2)"),
+    ("ban", {"times": 1}, "search refused: banned"),
+)
+
+
+def peer_fault(stack: Stack, record: Record, n: int) -> None:
+    action, body, label = PEER_FAULTS[n % len(PEER_FAULTS)]
+    stack.control(action, body)
+    record.faults.append(label)
+
+
 def slskd_fault(stack: Stack, record: Record, n: int) -> None:
     fault = n % 3
     if fault == 0:
@@ -298,7 +321,7 @@ def slskd_fault(stack: Stack, record: Record, n: int) -> None:
 
 def chaos(stack: Stack, record: Record, *, kills: int, load_done: threading.Event) -> None:
     rng = random.Random(3)
-    rounds = faults = crashes = 0
+    rounds = faults = peer_faults = crashes = 0
     deadline = time.monotonic() + CHAOS_MAX_S
     while (len(record.kills) < kills or not load_done.is_set()) and time.monotonic() < deadline:
         time.sleep(KILL_INTERVAL_S)  # the drill's own pace between two faults
@@ -309,6 +332,9 @@ def chaos(stack: Stack, record: Record, *, kills: int, load_done: threading.Even
         if rounds % 4 == 2 and faults < 4:
             slskd_fault(stack, record, faults)
             faults += 1
+        if rounds % 4 == 0 and peer_faults < len(PEER_FAULTS):
+            peer_fault(stack, record, peer_faults)
+            peer_faults += 1
         if crashes == 0 and len(record.kills) >= kills // 2:
             crash_and_restart(stack, record)
             crashes += 1
@@ -396,6 +422,12 @@ def check_files(root: Path, db: Path, music: Path, downloads: Path) -> tuple[lis
     return problems, len(on_disk)
 
 
+def orphan_files(downloads: Path) -> list[Path]:
+    """Audio left in DOWNLOADS_DIR outside quarantine and recycle: downloads nobody imported."""
+    kept = (downloads / ".quarantine", downloads / ".recycle")
+    return [p for p in downloads.rglob("*.flac") if not any(p.is_relative_to(k) for k in kept)]
+
+
 # -- the run ---------------------------------------------------------------------------------
 def create_operator(stack: Stack) -> None:
     env = {**stack.harmony_env(), "HARMONY_NEW_PASSWORD": PASSWORD}
@@ -436,6 +468,9 @@ def run(root: Path, *, tracks: int, kills: int) -> int:
         code, seconds = stack.stop_harmony(timeout=10)
         job_problems, states = check_jobs(db)
         file_problems, files = check_files(root, db, stack.music_dir, stack.downloads_dir)
+        record.orphans = orphan_files(stack.downloads_dir)
+        record.dead = query(db, "SELECT id, dead_reason, last_error_detail FROM downloads_job "
+                                "WHERE state = 'dead'")  # fmt: skip
     problems = job_problems + file_problems + record.bad_answers()
     problems += check_unavailable(db, record.unavailable)
     if not drained:
@@ -461,6 +496,9 @@ def print_figures(record: Record, states: dict, files: int, problems: list[str],
     say(f"slskd faults: {len(record.faults)} ({'; '.join(record.faults)})")
     say(f"cluster restarts by harmony_serve's watchdog: {record.watchdog_restarts}")
     say(f"requests: {len(record.requests)}; files in MUSIC_DIR: {files}; took {took:.0f} s")
+    say(f"audio left in DOWNLOADS_DIR outside quarantine/recycle: {len(record.orphans)}")
+    for job_id, reason, detail in record.dead:
+        say(f"dead job {job_id}: {reason} ({detail[:120]})")
     for problem in problems[:40]:
         say(f"VIOLATION: {problem}")
     say(f"invariant violations: {len(problems)}")

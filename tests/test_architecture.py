@@ -168,7 +168,7 @@ def _calls_async_task(path: Path) -> bool:
 def test_every_enqueue_is_in_the_job_engine_or_behind_a_service():
     """Views, API views, admin and commands ask a service; only the job engine and the
     services themselves call django-q2's `async_task`."""
-    allowed = {"downloads.watchlists", "library.scanning"}
+    allowed = {"downloads.watchlists", "library.scanning", "library.reverify", "library.album_gain"}
     callers = {
         _module_name(path)
         for package in FIRST_PARTY

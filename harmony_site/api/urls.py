@@ -1,5 +1,5 @@
 """Connections REST API URL patterns (mounted under /api/v1/): provider status and tests, the
-Spotify login and search."""
+Spotify login, search and library."""
 
 from django.urls import path
 
@@ -15,4 +15,9 @@ urlpatterns = [
     path("providers", connections.ProviderList.as_view(), name="api-providers"),
     path("providers/<str:name>/test", connections.ProviderTest.as_view(), name="api-provider-test"),
     path("spotify/search", connections.SpotifySearch.as_view(), name="api-spotify-search"),
+    path(
+        "spotify/library/<str:kind>",
+        connections.SpotifyLibrary.as_view(),
+        name="api-spotify-library",
+    ),
 ]

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from accounts.auth import IsOperator, IsViewer, actor_for
 from harmony_site.api.idempotency import idempotent
+from library import reverify
 from library.api import filters
 from library.api.serializers import (
     AlbumSerializer,
@@ -30,8 +31,9 @@ from library.api.serializers import (
     ScanSerializer,
     ScanStartSerializer,
     TrackSerializer,
+    VerifyRunSerializer,
 )
-from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track
+from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track, VerifyRun
 from library.scanning import ScanError, enqueue_scan
 from library.selectors import present_files_prefetch
 
@@ -187,6 +189,29 @@ class ScanList(generics.ListCreateAPIView):
         except ScanError as exc:
             raise ValidationError({"path": [str(exc)]}) from exc
         return Response(ScanSerializer(run).data, status=201)
+
+
+class VerifyRunList(generics.ListCreateAPIView):
+    """Library re-verifies, newest first; POST starts one in the task cluster (operator)."""
+
+    permission_classes = [IsOperator]
+    serializer_class = VerifyRunSerializer
+    ordering_fields = ["created_at", "id"]
+    queryset = VerifyRun.objects.all()
+
+    @extend_schema(request=None, responses={201: VerifyRunSerializer})
+    @idempotent
+    def post(self, request: Request) -> Response:
+        run = reverify.enqueue_reverify(actor=actor_for(request.user))
+        return Response(VerifyRunSerializer(run).data, status=201)
+
+
+class VerifyRunDetail(generics.RetrieveAPIView):
+    """One re-verify with its progress (`done` of `total`, `suspect`, `failed`)."""
+
+    permission_classes = [IsViewer]
+    serializer_class = VerifyRunSerializer
+    queryset = VerifyRun.objects.all()
 
 
 class ScanDetail(generics.RetrieveAPIView):

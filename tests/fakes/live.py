@@ -11,6 +11,10 @@ Control routes (loopback only, no API key; used by scripts/drill.py to make slsk
     POST /__control/logged-in  {"value": false}         not logged in to Soulseek (409s)
     POST /__control/outage     {"seconds": 5, "status": 503}  every API call answers 5xx
     POST /__control/restart    {}                         what a daemon restart does to transfers
+    POST /__control/enqueue    {"fault": "error"|"slow"|"wrong_size", "times": 1, "seconds": 8}
+                               the next enqueues take effect but answer 500 ("error") or only
+                               after `seconds` ("slow"), or deliver a file cut to 3/5 of its size
+    POST /__control/ban        {"times": 1}               the next search POSTs answer "banned"
     GET  /__control/stats                                 transfers by state, files delivered
 """
 
@@ -21,13 +25,14 @@ import string
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from tests.fakes.base import Reply, Request
 from tests.fakes.slskd import API, FakeSlskd
 from tests.fakes.slskd_data import peer_file, peer_response
-from tests.fakes.slskd_state import SearchScript
+from tests.fakes.slskd_state import FakeTransfer, SearchScript
 
 ARTIST = "Harmony Drill"
 ALBUM = "Drill Album"
@@ -35,6 +40,7 @@ DURATION_S = 2.0
 PEERS = ("drill_peer_a", "drill_peer_b")
 FOLDER = f"@@drill\\Music\\{ARTIST}\\{ALBUM} (2020) [FLAC]"
 CONTROL = "/__control"
+ENQUEUE = rf"{API}/transfers/downloads/[^/]+"
 
 
 def track_code(i: int) -> str:
@@ -57,10 +63,13 @@ class LiveSlskd(FakeSlskd):
         super().__init__(**kwargs)
         self.outage_until = 0.0
         self.outage_status = 503
+        self.wrong_size_next = 0  # enqueues whose file will land cut short
         self._offer_catalogue(tracks, audio_cache)
         self.route("POST", f"{CONTROL}/logged-in", self._control_logged_in)
         self.route("POST", f"{CONTROL}/outage", self._control_outage)
         self.route("POST", f"{CONTROL}/restart", self._control_restart)
+        self.route("POST", f"{CONTROL}/enqueue", self._control_enqueue)
+        self.route("POST", f"{CONTROL}/ban", self._control_ban)
         self.route("GET", f"{CONTROL}/stats", self._control_stats)
 
     def _offer_catalogue(self, tracks: int, audio_cache: Path) -> None:
@@ -105,6 +114,32 @@ class LiveSlskd(FakeSlskd):
 
     def _control_restart(self, request: Request) -> Reply:
         return Reply.json({"requeued": len(self.restart())})
+
+    def _control_enqueue(self, request: Request) -> Reply:
+        body = request.json() or {}
+        fault, times = str(body.get("fault", "error")), int(body.get("times", 1))
+        if fault == "error":
+            self.enqueue_faults += [Reply.json("Internal server error", 500)] * times
+        elif fault == "slow":
+            self.delay("POST", ENQUEUE, float(body.get("seconds", 8)), times=times)
+        elif fault == "wrong_size":
+            self.wrong_size_next += times
+        else:
+            return Reply.json(f"unknown fault {fault!r}", 400)
+        return Reply.json({"fault": fault, "times": times})
+
+    def _control_ban(self, request: Request) -> Reply:
+        times = int((request.json() or {}).get("times", 1))
+        banned = Reply.json("Server message: you are banned from searching", 500)
+        self.inject("POST", rf"{API}/searches", banned, times=times)
+        return Reply.json({"times": times})
+
+    def _create_transfer(self, username: str, filename: str, size: int) -> FakeTransfer:
+        transfer = super()._create_transfer(username, filename, size)
+        if self.wrong_size_next > 0:  # a disk that truncates what slskd reports complete
+            self.wrong_size_next -= 1
+            transfer.script = replace(transfer.script, delivered_bytes=size * 3 // 5)
+        return transfer
 
     def _control_stats(self, request: Request) -> Reply:
         states = Counter(t.state for t in self.transfers.values())

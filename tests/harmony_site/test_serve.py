@@ -65,8 +65,8 @@ def start_serve(tmp_path: Path, **extra: str) -> tuple[subprocess.Popen, str, Pa
         HDM_WORKERS="1",
         LOG_LEVEL="DEBUG",
         DATABASE_URL=os.environ.get("DATABASE_URL", ""),
-        **extra,
     )
+    env.update(extra)
     log = tmp_path / "serve.log"
     process = subprocess.Popen(
         [sys.executable, "manage.py", "harmony_serve"],
@@ -215,3 +215,32 @@ def test_watchdog_that_raises_counts_as_not_stalled(monkeypatch):
 )
 def test_loopback_target_for_a_bind(bind, target):
     assert serve.loopback_target(bind) == target
+
+
+@pytest.mark.slow
+def test_a_busy_callback_port_disables_only_the_callback_listener(tmp_path):
+    with socket.socket() as squatter:  # another program (say Jupyter) holds the callback port
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        busy = f"127.0.0.1:{squatter.getsockname()[1]}"
+        process, base, log = start_serve(tmp_path, OAUTH_CALLBACK_BIND=busy)
+        try:
+            wait_for(
+                lambda: get(f"{base}/api/health/ready")[0] == 200, timeout=90, what="readiness"
+            )
+            assert process.poll() is None
+            assert get(f"{base}/api/v1/oauth/status")[0] == 200  # manual completion still served
+        finally:
+            code = stop(process)
+    assert code == 0
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    warnings = [line for line in lines if line["message"] == "hdm.serve.oauth_callback_disabled"]
+    assert warnings and warnings[0]["bind"] == busy and warnings[0]["level"] == "WARNING"
+
+
+def test_a_free_callback_port_is_kept():
+    port = free_port()
+    assert serve.usable_oauth_bind({"OAUTH_CALLBACK_BIND": f"127.0.0.1:{port}"}) == (
+        f"127.0.0.1:{port}"
+    )
+    assert serve.usable_oauth_bind({"OAUTH_CALLBACK_BIND": ""}) == ""

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -101,3 +103,33 @@ def require_browser() -> str:
             pytest.fail(f"browser tests are required (HARMONY_REQUIRE_BROWSER=1) but {reason}")
         pytest.skip(reason)
     return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(world) -> Iterator[Any]:
+    """Headless Chromium for a browser-test module; the module's `world` fixture says which."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.ui.browser import CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=world["chromium"], args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def session(browser, world) -> Iterator[Any]:
+    """`session("admin")` → a `Session` signed in through the login form of `world`'s Harmony."""
+    from tests.ui.browser import Session
+
+    sessions: list[Any] = []
+
+    def open_as(username: str) -> Any:
+        opened = Session(browser, world["harmony"].url).login(username)
+        sessions.append(opened)
+        return opened
+
+    yield open_as
+    for opened in sessions:
+        opened.close()

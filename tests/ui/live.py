@@ -69,9 +69,9 @@ class LiveHarmony:
             HDM_SEARCH_MIN_GAP_S="0",
             HDM_FILE_APPEAR_TIMEOUT_S="5",
             SPOTIFY_FETCH_ISRC="false",
-            **fake_knobs(spotify),
-            **extra,
         )
+        env.update(fake_knobs(spotify))
+        env.update(extra)  # the caller's values win (a callback bind, a redirect URI)
         return env
 
     def run(self, *args: str) -> None:
@@ -90,7 +90,8 @@ class LiveHarmony:
         self.run("manage.py", "migrate", "--noinput")
         seed_env = {"HARMONY_DEMO_USERS_ONLY": "1"} if seed == "users" else {}
         self.env.update(seed_env)
-        self.run("-m", "tests.ui.demo")
+        if seed != "none":  # "none": a first start, no account (the API is open)
+            self.run("-m", "tests.ui.demo")
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "manage.py", "harmony_serve"],

@@ -9,7 +9,6 @@ Skipped without Playwright/Chromium, failed instead under HARMONY_REQUIRE_BROWSE
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,37 +19,24 @@ from tests.audio import cached_audio
 from tests.fakes.slskd import FakeSlskd
 from tests.fakes.slskd_data import peer_file, peer_response
 from tests.fakes.spotify import FakeSpotify
-from tests.ui.demo import DEAD_LABEL, PASSWORD
+from tests.ui.browser import wait_for
+from tests.ui.demo import DEAD_LABEL
 from tests.ui.live import LiveHarmony
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PANELS = [
     "/ui/",
     "/ui/operations",
     "/ui/downloads",
     "/ui/watchlists",
+    "/ui/spotify",
     "/ui/library",
     "/ui/dlq",
     "/ui/settings",
     "/ui/system",
 ]
 TRACK_SECONDS = 3
-# Records CSP violations in the page; init scripts run outside the page's CSP.
-CSP_LISTENER = (
-    "window.__csp = [];"
-    "document.addEventListener('securitypolicyviolation',"
-    " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
-)
 
 
 @pytest.fixture(scope="module")
@@ -92,82 +78,6 @@ def _offer_a_track(slskd: FakeSlskd, spotify: FakeSpotify, root: Path) -> str:
     slskd.script_search("song alpha", responses=[peer_response("good_peer", [file])])
     slskd.script_transfer("good_peer", filename, progress_polls=20, remote_queue_polls=1)
     return track_id
-
-
-@pytest.fixture(scope="module")
-def browser(world) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=world["chromium"], args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class Session:
-    """One signed-in browser tab that collects console errors and CSP violations."""
-
-    def __init__(self, browser: Any, base_url: str) -> None:
-        self.context = browser.new_context(base_url=base_url)
-        self.context.add_init_script(CSP_LISTENER)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error":
-            self.errors.append(f"console: {message.text}")
-
-    def login(self, username: str) -> Session:
-        self.page.goto("/ui/login/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", PASSWORD)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url(re.compile(r".*/ui/$"))
-        return self
-
-    def visit(self, path: str) -> None:
-        self.page.goto(path)
-        self.page.wait_for_load_state("networkidle")
-        self.check_clean(path)
-
-    def check_clean(self, where: str) -> None:
-        violations = self.page.evaluate("window.__csp || []")
-        assert not violations, f"CSP violations on {where}: {violations}"
-        assert not self.errors, f"console errors on {where}: {self.errors}"
-
-    def csrf_token(self) -> str:
-        headers = self.page.get_attribute("body", "hx-headers") or ""
-        return re.search(r'"X-CSRFToken": "([^"]+)"', headers).group(1)
-
-    def close(self) -> None:
-        self.context.close()
-
-
-@pytest.fixture
-def session(browser, world) -> Iterator[Any]:
-    sessions: list[Session] = []
-
-    def open_as(username: str) -> Session:
-        opened = Session(browser, world["harmony"].url).login(username)
-        sessions.append(opened)
-        return opened
-
-    yield open_as
-    for opened in sessions:
-        opened.close()
-
-
-def wait_for(predicate: Any, *, timeout_s: float = 60.0, what: str = "condition") -> Any:
-    """Poll `predicate` until it returns something truthy, or fail after the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_every_panel_renders_without_console_errors_or_csp_violations(session):
@@ -214,6 +124,37 @@ def test_paste_a_link_and_watch_the_download_finish_without_reloading(session, w
     assert page.locator("#job-state").inner_text().lower().startswith("done")
     assert page.locator("#candidates tbody tr").count() >= 1
     assert "good_peer" in page.locator("#candidates").inner_text()
+    # The delivered FLAC was decoded and verified: the evidence reads as words, with a picture.
+    status = page.locator("#job").inner_text()
+    assert "Verified audio" in status and "genuine" in status and "LUFS" in status
+    spectrogram = page.locator("img.spectrogram")
+    spectrogram.wait_for()
+    assert page.evaluate(
+        "img => img.complete && img.naturalWidth > 0", spectrogram.element_handle()
+    )
+    operator.check_clean("job page with verified audio")
+
+
+def test_reverify_the_library_and_list_suspect_files(session):
+    operator = session("operator")
+    page = operator.page
+    operator.visit("/ui/library")
+    page.click("text=Re-verify library")
+    page.wait_for_load_state("networkidle")
+    assert "Re-verify" in page.locator(".messages").inner_text()
+    page.evaluate("window.__notReloaded = true")
+    # The progress line refreshes itself until the run (in the task cluster) is over.
+    page.locator("#verify-run", has_text="Finished").wait_for(timeout=90_000)
+    assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
+    operator.check_clean("library while re-verifying")
+
+    page.click("#suspect-filter")
+    page.wait_for_load_state("networkidle")
+    # The demo library's rows have no file on disk: re-verify flags them instead of hiding them.
+    suspect = page.locator("#suspect-files")
+    assert "missing on disk" in suspect.inner_text()
+    assert "Starálfur" in suspect.inner_text()
+    operator.check_clean("suspect files")
 
 
 def _transferring(slskd: Any) -> bool:
