@@ -93,6 +93,18 @@ def settle(*jobs, timeout: float = 30.0) -> list:
     return list(Job.objects.filter(pk__in=ids).order_by("pk"))
 
 
+def submit_track(n: int = 1, *, run: bool = True):
+    """Submit wanted track n and (unless `run` is False) drive it to a final state."""
+    from downloads import submit
+    from downloads.models import Job
+
+    result = submit.submit_wanted(make_meta(n), kind="manual", actor="test")
+    assert result.status == "enqueued"
+    if run:
+        settle(result.job)
+    return Job.objects.get(pk=result.job.pk)
+
+
 def child_env() -> dict[str, str]:
     """Environment for a child Django process that must use this test's database."""
     env = dict(os.environ)

@@ -17,24 +17,15 @@ from downloads.models import (
     SlskdSearch,
 )
 from downloads.stages import download
-from tests.downloads.conftest import make_meta, settle
+from tests.downloads.conftest import make_meta, settle, submit_track
 from tests.fakes import slskd as fake_slskd_module
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _submit(n: int = 1, *, run: bool = True) -> Job:
-    """Submit wanted track n and (unless `run` is False) drive it to a final state."""
-    result = submit.submit_wanted(make_meta(n), kind="manual", actor="test")
-    assert result.status == "enqueued"
-    if run:
-        settle(result.job)
-    return Job.objects.get(pk=result.job.pk)
-
-
 def test_a_wanted_track_ends_verified_tagged_and_in_the_library(world, library_dirs):
     world.offer("good_peer")
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE, list(job.events.values_list("reason", "details"))
     assert job.library_file is not None and job.track is not None
     target = library_dirs[1] / job.library_file.path
@@ -69,7 +60,7 @@ def test_a_wanted_track_ends_verified_tagged_and_in_the_library(world, library_d
 
 def test_an_owned_track_is_skipped_without_a_search(world):
     world.offer("good_peer")
-    first = _submit(1)
+    first = submit_track(1)
     assert first.state == JobState.DONE
     again = submit.submit_wanted(make_meta(1), kind="manual", actor="test")
     assert again.status == "owned" and again.job is None
@@ -79,7 +70,7 @@ def test_an_owned_track_is_skipped_without_a_search(world):
 def test_a_failing_peer_is_left_for_the_next_candidate(world):
     world.offer("fast_but_bad", speed=9_000_000, outcome="rejected")
     world.offer("slow_but_good", speed=10_000)
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE
     failed = job.candidates.get(username="fast_but_bad")
     assert failed.state == Candidate.State.FAILED and failed.failure_reason == "rejected"
@@ -92,15 +83,15 @@ def test_a_peer_failing_twice_is_excluded(world):
         world.offer("flaky", n, speed=9_000_000, outcome="errored")
         world.offer(f"steady{n}", n, free_slot=False)
     world.fake.script_transfer("flaky", outcome="errored")
-    _submit(1)
+    submit_track(1)
     stat = PeerStat.objects.get(username="flaky")
     assert stat.window_failures == 1 and stat.excluded_until is None
-    _submit(2)
+    submit_track(2)
     stat.refresh_from_db()
     assert stat.window_failures == 2 and stat.excluded_until is not None
     world.offer("flaky", 3, speed=9_000_000)
     world.offer("steady3", 3, free_slot=False)
-    third = _submit(3)
+    third = submit_track(3)
     assert third.state == JobState.DONE
     assert third.candidates.get(state=Candidate.State.CHOSEN).username == "steady3"
 
@@ -109,7 +100,7 @@ def test_a_transfer_queued_remotely_too_long_is_cancelled(world, hdm):
     hdm["TRANSFER_QUEUED_TIMEOUT_S"] = 1.0
     world.offer("long_queue", speed=9_000_000, outcome="stall")
     world.offer("free_slot", speed=10_000)
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE, list(job.events.values_list("reason", "details"))
     failed = job.candidates.get(username="long_queue")
     assert failed.failure_reason == "queued_timeout"
@@ -133,7 +124,7 @@ def test_a_stalled_transfer_is_cancelled(world, hdm, monkeypatch):
             original(fake, transfer)
 
     monkeypatch.setitem(fake_slskd_module._TRANSFER_STEPS, "InProgress", frozen)
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE
     assert job.candidates.get(username="stuck").failure_reason == "stalled"
     assert world.fake.transfers_for("stuck", job.candidates.get(username="stuck").filename)[
@@ -145,7 +136,7 @@ def test_a_file_failing_verification_is_blocklisted_and_the_next_tried(world):
     garbage = bytes(len(world.audio(1)))  # the right size, but not audio at all
     world.offer("liar", content=garbage, speed=9_000_000)
     world.offer("honest", speed=10_000)
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE
     liar = job.candidates.get(username="liar")
     assert liar.state == Candidate.State.FAILED and liar.failure_reason.startswith("verify:")
@@ -157,7 +148,7 @@ def test_a_file_failing_verification_is_blocklisted_and_the_next_tried(world):
 
 def test_no_candidates_ends_in_the_dead_letter_queue(world):
     world.fake.script_search("alpha", responses=[])
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DEAD
     assert job.dead_reason == DeadReason.NO_CANDIDATES
     assert job.live_key is None
@@ -169,7 +160,7 @@ def test_no_candidates_ends_in_the_dead_letter_queue(world):
 def test_slskd_logged_out_pauses_searching(world):
     world.offer("good_peer")
     world.fake.set_logged_in(False)
-    job = _submit(1, run=False)
+    job = submit_track(1, run=False)
     assert job.state == JobState.SEARCHING
     from downloads.stages.budget import budget_status
 
@@ -181,7 +172,7 @@ def test_a_job_rerun_after_a_crash_in_moving_finishes_without_going_back(world, 
     from downloads.stages import ingest
 
     world.offer("good_peer")
-    job = _submit(1, run=False)
+    job = submit_track(1, run=False)
     settle_until = [job]
     # Stop the first run right after "moving" is recorded, as a killed worker would.
     real = ingest.enter_step
@@ -252,7 +243,7 @@ def test_waits_are_not_slept_in_the_worker(world, hdm, monkeypatch):
         raise AssertionError(f"a task slept {seconds} s")
 
     monkeypatch.setattr(time_module, "sleep", no_sleep)
-    job = _submit(1, run=False)
+    job = submit_track(1, run=False)
     assert job.state == JobState.SEARCHING and job.claimed_by == ""
     assert job.next_attempt_at is not None and job.current_search_id is not None
 
@@ -268,7 +259,7 @@ def test_a_cancelled_transfer_is_removed_in_slskd_once_it_has_finished(world, hd
     world.fake.mode = "manual"  # transfers move only when the test says so
     client = slskd_client()
     transfer = client.enqueue_download("slow_peer", [(filename, 100)]).enqueued[0]
-    job = _submit(2, run=False)
+    job = submit_track(2, run=False)
     actions.cancel_job(job, actor="t")  # a job without a transfer: nothing to clean
     download.cancel_transfer("slow_peer", transfer.id, job_id=job.pk, reason="stalled")
     pending = TransferCleanup.objects.get()
