@@ -21,8 +21,8 @@ import pytest
 
 from tests.fakes.slskd import FakeSlskd
 from tests.fakes.spotify import FakeSpotify
+from tests.ui.browser import CHROMIUM_ARGS, Session
 from tests.ui.live import LiveHarmony
-from tests.ui.test_browser import CHROMIUM_ARGS, Session
 
 pytestmark = pytest.mark.browser
 
