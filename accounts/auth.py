@@ -44,8 +44,8 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import APIKey
-from accounts.roles import Role, has_role, user_role
-from harmony_site.config import get_config
+from accounts.roles import Role, has_role
+from harmony_site.config import knob
 
 __all__ = [
     "APIKeyAuthentication",
@@ -96,7 +96,7 @@ def client_ip(request: HttpRequest) -> str | None:
     stores it in an IP column, which PostgreSQL refuses to fill with anything else.
     """
     candidate = request.META.get("REMOTE_ADDR", "")
-    if get_config()["BEHIND_PROXY"]:
+    if knob("BEHIND_PROXY"):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:
@@ -123,7 +123,7 @@ def api_auth_mode() -> Literal["open", "keys"]:
     API). Revoked keys and disabled users still count: revoking every key or disabling every
     user does not reopen the API, which would be a silent downgrade.
     """
-    if get_config()["HARMONY_API_KEYS"] or APIKey.objects.exists():
+    if knob("HARMONY_API_KEYS") or APIKey.objects.exists():
         return "keys"
     if get_user_model().objects.exists():
         return "keys"
@@ -163,7 +163,7 @@ def _failure_cache_key(request: Request) -> str:
 
 
 def _refuse_if_too_many_failures(request: Request) -> None:
-    if (cache.get(_failure_cache_key(request)) or 0) >= settings.API_KEY_FAILURE_LIMIT:
+    if (cache.get(_failure_cache_key(request)) or 0) >= knob("API_KEY_FAILURE_LIMIT"):
         raise exceptions.Throttled(
             wait=settings.API_KEY_FAILURE_WINDOW_S,
             detail="Too many wrong API keys from this address; try again later.",
@@ -183,7 +183,7 @@ def _count_failure(request: Request, code: str) -> None:
 def _match_configured_key(presented: str) -> bool:
     # Compare against every configured key so timing does not reveal which one matched.
     matched = False
-    for configured in get_config()["HARMONY_API_KEYS"]:
+    for configured in knob("HARMONY_API_KEYS"):
         matched |= hmac.compare_digest(presented.encode(), configured.encode())
     return matched
 
@@ -330,8 +330,3 @@ def role_required(
         return guarded
 
     return decorator
-
-
-def current_role(request: HttpRequest) -> Role | None:
-    """The role of the request's user (for templates: show only the buttons it may use)."""
-    return user_role(request.user)

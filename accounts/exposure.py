@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 
 from accounts.auth import api_auth_mode
-from harmony_site.config import get_config
+from harmony_site.config import knobs
 
 OPEN_API = "harmony.W001"
 ANY_HOST = "harmony.W002"
@@ -51,7 +51,7 @@ def api_is_open() -> bool | None:
 
 def exposure_warnings() -> list[tuple[str, str, str]]:
     """(id, message, hint) for every exposure of this installation's configuration."""
-    config = get_config()
+    config = knobs()
     found = []
     if api_is_open():
         found.append(OPEN_API)

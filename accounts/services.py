@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import APIKey, SetupToken
 from accounts.roles import ROLES, Role, has_role
-from harmony_site.config import get_config
+from harmony_site.config import knobs
 from harmony_site.logs import register_secret
 from library.audit import record_event
 
@@ -174,7 +174,7 @@ def bootstrap_first_admin() -> str | None:
     """
     if get_user_model().objects.exists():
         return None
-    config = get_config()
+    config = knobs()
     username, password = config["HARMONY_ADMIN_USER"], config["HARMONY_ADMIN_PASSWORD"]
     if username and password:
         _create_first_admin(username=username, password=password, actor="system")

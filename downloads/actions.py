@@ -27,7 +27,7 @@ from downloads.models import (
     Job,
     JobState,
 )
-from downloads.stages.download import block_candidate, cancel_transfer
+from downloads.stages.download import block_candidate, cancel_transfer, transfer_cleared
 
 logger = logging.getLogger("hdm.recovery")
 
@@ -77,31 +77,55 @@ def _requeue(job: Job, *, actor: str) -> bool:
     adopts it, so a download slskd kept running is not fetched twice or left unattended.
     """
     orphan = _abandoned_candidate(job)
-    try:
-        with transaction.atomic():
-            if orphan is not None:
-                Candidate.objects.filter(pk=orphan.pk).update(state=Candidate.State.TRYING)
-            moved = transition(
-                job,
-                to=JobState.QUEUED if orphan is None else JobState.DOWNLOADING,
-                reason="requeued",
-                claimed=False,
-                details={"actor": actor, "previous_reason": job.dead_reason},
-                live_key=job.wanted_key,
-                attempts=0,
-                lost_runs=0,
-                query_index=0,
-                search_rounds=0,
-                dead_reason="",
-                finished_at=None,
-                current_search=None,
-                **{**_transfer_cleared(), "current_candidate": orphan},
-            )
-    except IntegrityError:
-        raise JobActionError(f"job {job.pk}: another live job already wants this item") from None
+    moved = _reopen(
+        job,
+        to=JobState.QUEUED if orphan is None else JobState.DOWNLOADING,
+        reason="requeued",
+        details={"actor": actor, "previous_reason": job.dead_reason},
+        holding=orphan,
+        attempts=0,
+        lost_runs=0,
+        query_index=0,
+        search_rounds=0,
+        dead_reason="",
+        current_search=None,
+    )
     if moved:
         logger.info("hdm.recovery.requeued", extra={"job_id": job.pk, "actor": actor})
     return moved
+
+
+def _reopen(
+    job: Job,
+    *,
+    to: str,
+    reason: str,
+    details: dict[str, Any],
+    holding: Candidate | None = None,
+    **fields: Any,
+) -> bool:
+    """Move a job back into the pipeline: it takes the live reservation again and forgets its
+    transfer (holding `holding` as its `trying` candidate, if given); another live job holding
+    the reservation is a JobActionError."""
+    try:
+        with transaction.atomic():
+            if holding is not None:
+                Candidate.objects.filter(pk=holding.pk).update(state=Candidate.State.TRYING)
+            return transition(
+                job,
+                to=to,
+                reason=reason,
+                claimed=False,
+                details=details,
+                live_key=job.wanted_key,
+                finished_at=None,
+                current_candidate=holding,
+                download_path="",
+                **transfer_cleared(),
+                **fields,
+            )
+    except IntegrityError:
+        raise JobActionError(f"job {job.pk}: another live job already wants this item") from None
 
 
 def _abandoned_candidate(job: Job) -> Candidate | None:
@@ -112,21 +136,6 @@ def _abandoned_candidate(job: Job) -> Candidate | None:
         | Q(state=Candidate.State.FAILED, failure_reason="enqueue_failed")
     )
     return tried.order_by("-state", "rank", "id").first()  # "trying" sorts first
-
-
-def _transfer_cleared() -> dict[str, Any]:
-    return {
-        "current_candidate": None,
-        "transfer_id": "",
-        "transfer_username": "",
-        "transfer_state": "",
-        "transfer_enqueued_at": None,
-        "transfer_progress_at": None,
-        "transfer_terminal_since": None,
-        "bytes_transferred": 0,
-        "bytes_total": 0,
-        "download_path": "",
-    }
 
 
 def set_priority(job: Job, *, priority: int, actor: str) -> None:
@@ -164,21 +173,14 @@ def choose_candidate(job: Job, candidate: Candidate, *, actor: str) -> bool:
 
 
 def _requeue_to_downloading(job: Job, *, actor: str, candidate: Candidate) -> bool:
-    try:
-        return transition(
-            job,
-            to=JobState.DOWNLOADING,
-            reason="candidate_chosen",
-            claimed=False,
-            details={"actor": actor, "candidate_id": candidate.pk},
-            live_key=job.wanted_key,
-            attempts=0,
-            dead_reason="",
-            finished_at=None,
-            **_transfer_cleared(),
-        )
-    except IntegrityError:
-        raise JobActionError(f"job {job.pk}: another live job already wants this item") from None
+    return _reopen(
+        job,
+        to=JobState.DOWNLOADING,
+        reason="candidate_chosen",
+        details={"actor": actor, "candidate_id": candidate.pk},
+        attempts=0,
+        dead_reason="",
+    )
 
 
 def mark_wrong_file(job: Job, *, actor: str) -> bool:
@@ -187,10 +189,11 @@ def mark_wrong_file(job: Job, *, actor: str) -> bool:
     from library import services as library_services
 
     job.refresh_from_db()
-    if job.state != JobState.DONE or job.current_candidate is None:
+    candidate = job.current_candidate
+    if job.state != JobState.DONE or candidate is None:
         raise JobActionError(f"job {job.pk} has no delivered file to reject")
-    block_candidate(job.current_candidate, reason="wrong_file", detail=f"marked by {actor}")
-    Candidate.objects.filter(pk=job.current_candidate_id).update(
+    block_candidate(candidate, reason="wrong_file", detail=f"marked by {actor}")
+    Candidate.objects.filter(pk=candidate.pk).update(
         state=Candidate.State.FAILED, failure_reason="wrong_file"
     )
     if job.library_file is not None:
@@ -199,21 +202,14 @@ def mark_wrong_file(job: Job, *, actor: str) -> bool:
 
 
 def _rerun_from_next(job: Job, *, actor: str) -> bool:
-    try:
-        return transition(
-            job,
-            to=JobState.DOWNLOADING,
-            reason="wrong_file",
-            claimed=False,
-            details={"actor": actor},
-            live_key=job.wanted_key,
-            finished_at=None,
-            track=None,
-            library_file=None,
-            **_transfer_cleared(),
-        )
-    except IntegrityError:
-        raise JobActionError(f"job {job.pk}: another live job already wants this item") from None
+    return _reopen(
+        job,
+        to=JobState.DOWNLOADING,
+        reason="wrong_file",
+        details={"actor": actor},
+        track=None,
+        library_file=None,
+    )
 
 
 def requeue_dead_jobs(jobs: QuerySet[Job] | Iterable[int], *, actor: str) -> dict[str, int]:

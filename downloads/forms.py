@@ -91,7 +91,7 @@ class DlqActionForm(forms.Form):
     reason = forms.ChoiceField(required=False, choices=[("", "")] + list(DeadReason.choices))
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("ids") and not data.get("reason"):
             raise forms.ValidationError("Pick some dead jobs or a reason first.")
         return data

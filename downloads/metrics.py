@@ -16,7 +16,8 @@ workers:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from django.db.models import Count, Q, Sum
 from prometheus_client import Counter, Histogram
@@ -203,7 +204,7 @@ class HdmCollector(Collector):
         )
         by_kind = {row["kind"]: row for row in rows}
         for kind in Watchlist.Kind.values:
-            row = by_kind.get(kind, {})
+            row: Mapping[str, Any] = by_kind.get(kind, {})
             for health in ("enabled", "failing", "disabled"):
                 family.add_metric([kind, health], row.get(f"n_{health}", 0))
         yield family

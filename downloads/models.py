@@ -7,6 +7,7 @@ Every write to a `Job`'s state goes through `downloads/jobs/state.py` as a condi
 from __future__ import annotations
 
 import hashlib
+from typing import ClassVar
 
 from django.db import models
 from django.db.models import Q
@@ -348,7 +349,7 @@ class DeadLetterManager(models.Manager["DeadLetter"]):
 class DeadLetter(Job):
     """The dead-letter queue as its own admin page: dead jobs only (a proxy, no table)."""
 
-    objects = DeadLetterManager()
+    objects: ClassVar[DeadLetterManager] = DeadLetterManager()
 
     class Meta:
         proxy = True

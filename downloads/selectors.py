@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
+from downloads import clients
 from downloads.models import (
     LIVE_STATES,
     TERMINAL_STATES,
@@ -190,9 +191,8 @@ def sync_items(sync_id: int) -> QuerySet[Any]:
 def search_spotify(query: str) -> tuple[list[Any], str]:
     """Spotify's tracks for `query` (up to 10), or no tracks and the error to show."""
     from providers.errors import ProviderError
-    from providers.spotify.client import SpotifyClient
 
     try:
-        return SpotifyClient.from_config().search(query, limit=10), ""
+        return clients.spotify_client().search(query, limit=10), ""
     except ProviderError as exc:
         return [], f"Spotify search failed: {exc}"

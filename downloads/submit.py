@@ -15,11 +15,12 @@ from typing import Any, Literal
 
 from django.db import IntegrityError, transaction
 
-from downloads.jobs.conf import knob
+from downloads import clients
 from downloads.jobs.queue import enqueue_job
 from downloads.jobs.state import record_event
 from downloads.models import Job, JobKind, JobScope, JobState
 from downloads.wanted import meta_label, meta_to_dict, wanted_key
+from harmony_site.config import knob
 from providers.spotify.links import SpotifyRef
 from providers.types import TrackMeta
 
@@ -153,59 +154,6 @@ def submit_parent(
     )
 
 
-@dataclass(frozen=True)
-class LinkResult:
-    """A submitted link: the parent job (None for a single track) and each track's result."""
-
-    parent: SubmitResult | None
-    tracks: list[SubmitResult]
-
-
-def submit_link(text: str, *, kind: str, actor: str, priority: int | None = None) -> LinkResult:
-    """Submit a Spotify track, album, playlist or artist link (or URI).
-
-    A track becomes one job; an album/playlist/artist becomes a parent job holding one child
-    per track, each child reserved and owned-checked like any single submission. Raises
-    `InvalidSpotifyLink` for text that is not a Spotify link.
-    """
-    from downloads.clients import spotify_client
-    from providers.spotify.links import local_track_meta, parse_spotify_link
-
-    ref = parse_spotify_link(text)
-    if ref.kind == "local":
-        return LinkResult(None, [_submit_one(local_track_meta(ref), kind, actor, priority)])
-    client = spotify_client()
-    if ref.kind == "track":
-        return LinkResult(None, [_submit_one(client.track(ref.id), kind, actor, priority)])
-    label, metas = _expand(client, ref)
-    parent = submit_parent(
-        scope=ref.kind, ref=ref.uri, label=label, kind=kind, actor=actor, priority=priority
-    )
-    if parent.status == "already_enqueued":
-        return LinkResult(parent, [])
-    children = [
-        submit_wanted(meta, kind=kind, actor=actor, priority=priority, parent=parent.job)
-        for meta in metas
-    ]
-    return LinkResult(parent, children)
-
-
-def _submit_one(meta: TrackMeta, kind: str, actor: str, priority: int | None) -> SubmitResult:
-    return submit_wanted(meta, kind=kind, actor=actor, priority=priority)
-
-
-def _expand(client: Any, ref: Any) -> tuple[str, list[TrackMeta]]:
-    """The request's name and its tracks, in order."""
-    if ref.kind == "album":
-        return client.album(ref.id).name, client.album_tracks(ref.id)
-    if ref.kind == "playlist":
-        return client.playlist(ref.id).name, client.playlist_tracks(ref.id)
-    albums = client.artist_albums(ref.id)
-    metas = [meta for album in albums for meta in client.album_tracks(album.id)]
-    name = metas[0].artist if metas else ref.id
-    return name, metas
-
-
 @dataclass
 class Submission:
     """The outcome of one request: its job (the parent of a release/playlist/artist, or the
@@ -276,6 +224,7 @@ def submit_group(
     )
     if reserved.status == "already_enqueued":
         return Submission("already_enqueued", reserved.job)
+    assert reserved.job is not None  # a parent is never "owned"
     items = submit_tracks(
         metas, kind=kind, actor=actor, force=force, priority=priority, parent=reserved.job
     )
@@ -296,9 +245,7 @@ def submit_spotify_ref(
     client: Any = None,
 ) -> Submission:
     """Resolve a Spotify link through the client and submit what it stands for."""
-    from providers.spotify.client import SpotifyClient
-
-    client = client or SpotifyClient.from_config()
+    client = client or clients.spotify_client()
     common: dict[str, Any] = {"kind": kind, "actor": actor, "force": force, "priority": priority}
     if ref.kind in ("track", "local"):
         meta = client.resolve(ref)[0]

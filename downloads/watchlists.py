@@ -25,9 +25,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from downloads import clients
 from downloads.models import JobKind, Watchlist, WatchlistItem, WatchlistSync
 from downloads.submit import submit_group, submit_tracks
 from downloads.wanted import meta_from_dict, meta_to_dict, wanted_key
+from harmony_site.config import knob
 from harmony_site.files import write_text_atomically
 from providers.errors import ProviderError
 from providers.spotify.browse import my_user_id
@@ -44,17 +46,6 @@ _PERIOD_END = {4: "-12-31", 7: "-31"}  # "YYYY" and "YYYY-MM" dates end at their
 
 class WatchlistError(ValueError):
     """A watchlist request that cannot be honoured (wrong kind of link, already watched)."""
-
-
-def knob(name: str) -> Any:
-    """A Watchlists knob (settings.WATCHLISTS, so tests can override one)."""
-    return settings.WATCHLISTS[name]
-
-
-def spotify_client() -> Any:
-    from providers.spotify.client import SpotifyClient
-
-    return SpotifyClient.from_config()
 
 
 # --- CRUD ---------------------------------------------------------------------------------------
@@ -82,7 +73,7 @@ def create_watchlist(
         raise WatchlistError(str(exc)) from None
     if ref.kind not in Watchlist.Kind.values:
         raise WatchlistError(f"Only artists and playlists can be watched, not a {ref.kind}.")
-    client = client or spotify_client()
+    client = client or clients.spotify_client()
     if ref.kind == "artist":
         name = client.artist(ref.id).name
     else:
@@ -171,16 +162,14 @@ def _claim_due(watchlist_id: int, *, now: datetime) -> bool:
 
 
 def enqueue_sync(watchlist_id: int, *, actor: str) -> None:
-    """Sync one watchlist in the task cluster once the surrounding transaction commits."""
+    """ "Sync now" (UI and API): run `downloads.tasks.sync_watchlist` in the task cluster once
+    the surrounding transaction commits."""
     from django_q.tasks import async_task
 
+    sync = bool(settings.Q_CLUSTER.get("sync"))  # django-q2 reads its own copy at import
     transaction.on_commit(
         lambda: async_task(
-            "downloads.watchlists.sync_watchlist",
-            watchlist_id,
-            trigger="manual",
-            actor=actor,
-            group="watchlist",
+            "downloads.tasks.sync_watchlist", watchlist_id, actor, group="hdm", sync=sync
         )
     )
 
@@ -192,7 +181,7 @@ def sync_watchlist(
     watchlist = Watchlist.objects.get(pk=watchlist_id)
     sync = WatchlistSync.objects.create(watchlist=watchlist, trigger=trigger, actor=actor)
     try:
-        client = client or spotify_client()
+        client = client or clients.spotify_client()
         if watchlist.kind == Watchlist.Kind.ARTIST:
             _sync_artist(watchlist, sync, client)
         else:

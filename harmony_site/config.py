@@ -468,6 +468,20 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
     return Config(values=values, sources=sources, config_dir=config_dir, yml_path=yml_path)
 
 
+def knobs() -> Mapping[str, Any]:
+    """Every knob's running value: the one place code reads knobs from (through `knob`, or as
+    a mapping for a config object's `from_config`). Django's `settings.KNOB_VALUES`, a copy of
+    `get_config().values`, so a test overrides a knob with the `knobs` fixture alone."""
+    from django.conf import settings
+
+    return settings.KNOB_VALUES
+
+
+def knob(name: str) -> Any:
+    """The running value of one declared knob (KeyError for an undeclared name)."""
+    return knobs()[name]
+
+
 @functools.cache
 def get_config() -> Config:
     """The process-wide configuration, read once."""

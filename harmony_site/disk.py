@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from harmony_site.config import get_config
+from harmony_site.config import knob
 
 MB = 1024 * 1024
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
@@ -34,19 +34,19 @@ class DiskSpace:
 def disk_space() -> list[DiskSpace]:
     """Free space of each data directory (a missing directory is left out)."""
     found = []
-    for knob in ("DOWNLOADS_DIR", "MUSIC_DIR"):
-        path = Path(getattr(settings, knob))
+    for name in ("DOWNLOADS_DIR", "MUSIC_DIR"):
+        path = Path(getattr(settings, name))
         try:
             usage = shutil.disk_usage(path)
         except OSError:
             continue  # the directory probes report a missing or unreadable directory
-        found.append(DiskSpace(knob, path, usage.free, usage.total))
+        found.append(DiskSpace(name, path, usage.free, usage.total))
     return found
 
 
 def disk_shortage() -> str | None:
     """A sentence naming each data directory below the free-space floor, or None."""
-    floor_mb = get_config()["DISK_MIN_FREE_MB"]
+    floor_mb = knob("DISK_MIN_FREE_MB")
     low = [space for space in disk_space() if space.free_bytes < floor_mb * MB]
     if not low:
         return None

@@ -77,10 +77,14 @@ def _url_password(url: str) -> str | None:
 
 def configured_secrets() -> frozenset[str]:
     """Secrets known from the configuration: secret knobs, API keys, passwords inside URLs."""
-    from harmony_site.config import get_config
+    from django.conf import settings
+
+    from harmony_site.config import get_config, knobs
 
     global _config_secrets
-    config = get_config()
+    # Before Django is set up (gunicorn's master, start-up) the loaded configuration is all
+    # there is; afterwards the running knobs, which a test may override.
+    config = knobs() if settings.configured else get_config().values
     if _config_secrets is None or _config_secrets[0] is not config:
         _config_secrets = (config, _secrets_of(config))
     return _config_secrets[1]

@@ -12,10 +12,8 @@ import functools
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 
 from harmony_site.files import ensure_key_file
-from harmony_site.logs import register_secret
 
 FERNET_KEY_FILE = "fernet.key"
 ENCRYPTED_PREFIX = "enc:"
@@ -39,13 +37,24 @@ def _fernet_for(config_dir: Path) -> Fernet:
 
 
 def _fernet() -> Fernet:
+    # Django's settings are imported here, not at the top: harmony_site.config (read before
+    # Django is set up, and by the pure matcher) imports this module.
+    from django.conf import settings
+
     # Resolved per call (cached per directory) so a test or a moved CONFIG_DIR gets its own key.
     return _fernet_for(Path(settings.CONFIG_DIR))
 
 
+def _never_log(text: str) -> None:
+    # Imported here for the same reason as the settings above (harmony_site.logs parses URLs).
+    from harmony_site.logs import register_secret
+
+    register_secret(text)
+
+
 def encrypt_secret(text: str) -> str:
     """Encrypt `text`; the result is an ASCII token safe to store in a text column or YAML."""
-    register_secret(text)  # whatever is worth encrypting is never worth logging
+    _never_log(text)  # whatever is worth encrypting is never worth logging
     return _fernet().encrypt(text.encode("utf-8")).decode("ascii")
 
 
@@ -58,7 +67,7 @@ def decrypt_secret(token: str) -> str:
             f"stored secret cannot be decrypted with {FERNET_KEY_FILE} "
             "(was CONFIG_DIR replaced or the key file changed?)"
         ) from exc
-    register_secret(text)
+    _never_log(text)
     return text
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import dj_database_url
 
 from harmony_site.config import (
-    KNOBS,
     MIN_API_KEY_LENGTH,
     ConfigError,
     ensure_private_sqlite,
@@ -183,12 +182,9 @@ REST_FRAMEWORK = {
 }
 
 # django-q2 delivers tasks; Harmony counts attempts itself (see docs/architecture/hdm.md).
-# The HDM's knobs, read through `downloads.jobs.conf.knob()` so tests can override them per test.
-HDM = {knob.name: HARMONY[knob.name] for knob in KNOBS if knob.section == "Downloads"}
-# Watchlist knobs (downloads/watchlists.py), overridable per test like HDM.
-WATCHLISTS = {knob.name: HARMONY[knob.name] for knob in KNOBS if knob.section == "Watchlists"}
-# Integration knobs (integrations/conf.py), overridable per test like HDM.
-INTEGRATIONS = {k.name: HARMONY[k.name] for k in KNOBS if k.section == "Integrations"}
+# Every knob's running value, read through `harmony_site.config.knob()`; tests override one
+# with the `knobs` fixture (tests/conftest.py).
+KNOB_VALUES = dict(HARMONY.values)
 
 Q_CLUSTER = {
     "name": "harmony",
@@ -299,7 +295,6 @@ if any(len(key) < MIN_API_KEY_LENGTH for key in HARMONY["HARMONY_API_KEYS"]):
     raise ConfigError(
         f"HARMONY_API_KEYS: every key must be at least {MIN_API_KEY_LENGTH} characters long"
     )
-API_KEY_FAILURE_LIMIT = HARMONY["API_KEY_FAILURE_LIMIT"]
 API_KEY_FAILURE_WINDOW_S = HARMONY["LOGIN_COOLOFF_MINUTES"] * 60
 _rate = HARMONY["API_THROTTLE_RATE"]
 if _rate and not re.fullmatch(r"\d+/[smhd]\w*", _rate):
@@ -330,11 +325,11 @@ SPECTACULAR_SETTINGS = {
         "JobScopeEnum": "downloads.models.JobScope",
         "DeadReasonEnum": "downloads.models.DeadReason",
         "CandidateStateEnum": "downloads.models.Candidate.State",
-        "ProbeStateEnum": "providers.api.serializers.PROBE_STATES",
+        "ProbeStateEnum": "harmony_site.api.connection_serializers.PROBE_STATES",
         "WatchlistKindEnum": "downloads.models.Watchlist.Kind",
         "WatchlistSyncStatusEnum": "downloads.models.WatchlistSync.Status",
         "SubmitStatusEnum": "downloads.api.serializers.SUBMIT_STATUSES",
-        "ProviderNameEnum": "providers.api.serializers.PROVIDERS",
+        "ProviderNameEnum": "harmony_site.api.connection_serializers.PROVIDERS",
         "IntegrationKindEnum": "harmony_site.integrations.models.Kind",
         "IntegrationEventEnum": "harmony_site.integrations.services.SUBSCRIBABLE",
         "EventKindEnum": "harmony_site.integrations.models.EventKind",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.template.backends.django import DjangoTemplates
+from django.template.backends.django import DjangoTemplates, Template
 from django.utils.safestring import SafeString, mark_safe
 
 from harmony_site.text import escape_undecodable
@@ -16,21 +16,15 @@ from harmony_site.text import escape_undecodable
 
 class HarmonyTemplates(DjangoTemplates):
     def from_string(self, template_code: str) -> Utf8Template:
-        return Utf8Template(super().from_string(template_code))
+        return Utf8Template(super().from_string(template_code).template, self)
 
     def get_template(self, template_name: str) -> Utf8Template:
-        return Utf8Template(super().get_template(template_name))
+        return Utf8Template(super().get_template(template_name).template, self)
 
 
-class Utf8Template:
+class Utf8Template(Template):
     """A backend template whose rendered text has every lone surrogate escaped."""
 
-    def __init__(self, template: Any) -> None:
-        self._template = template
-
-    def __getattr__(self, name: str) -> Any:  # origin, template: as the wrapped one
-        return getattr(self._template, name)
-
-    def render(self, context: dict[str, Any] | None = None, request: Any = None) -> SafeString:
+    def render(self, context: Any = None, request: Any = None) -> SafeString:
         # Escaping only replaces lone surrogates, so the markup stays as safe as it was.
-        return mark_safe(escape_undecodable(self._template.render(context, request)))  # noqa: S308
+        return mark_safe(escape_undecodable(super().render(context, request)))

@@ -9,14 +9,14 @@ from accounts import schema  # noqa: F401  (OpenAPI of API-key auth, loaded with
 from harmony_site import health
 from harmony_site.api import extensions  # noqa: F401  (OpenAPI of health views, with the schema)
 from harmony_site.api.views import SettingsView
-from providers import views as provider_views
+from harmony_site.views import oauth
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/ui/", permanent=False)),
     path("admin/", admin.site.urls),
     path("live", health.live, name="live"),
     # Spotify's OAuth redirect (http://127.0.0.1:8888/callback, the OAuth bind of harmony_serve).
-    path("callback", provider_views.oauth_callback, name="spotify-callback"),
+    path("callback", oauth.oauth_callback, name="spotify-callback"),
     path("api/health/live", health.live, name="health-live"),
     path("api/health/ready", health.ready, name="health-ready"),
     path("api/v1/health", health.live, name="api-health"),
@@ -34,7 +34,7 @@ urlpatterns = [
     ),
     path("api/v1/settings", SettingsView.as_view(), name="api-settings"),
     path("api/v1/", include("accounts.api.urls")),
-    path("api/v1/", include("providers.api.urls")),
+    path("api/v1/", include("harmony_site.api.urls")),
     path("api/v1/", include("library.api.urls")),
     path("api/v1/", include("downloads.api.urls")),
     path("api/v1/", include("harmony_site.integrations.api.urls")),

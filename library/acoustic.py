@@ -65,7 +65,7 @@ def same_recording(print_: fp.Fingerprint, *, exclude_id: int | None = None) -> 
     ).exclude(fingerprint="")
     if exclude_id is not None:
         near = near.exclude(pk=exclude_id)
-    found = []
+    found: list[dict[str, Any]] = []
     for file_id, path, stored in near.values_list("pk", "path", "fingerprint").iterator():
         score = fp.similarity(print_.raw, fp.load_stored(stored))
         if score >= fp.SAME_RECORDING:

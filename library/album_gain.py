@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.db import transaction
 
-from harmony_site.config import get_config
+from harmony_site.config import knob
 from harmony_site.files import fsync_dir
 from library import catalog, naming
 from library.analysis import album_loudness
@@ -44,7 +44,7 @@ def enqueue_album_gain(album_id: int) -> None:
     A lost task only delays album gain: a library re-verify adds it to complete albums.
     """
     album = Album.objects.filter(pk=album_id).first()
-    if album is None or not get_config()["REPLAYGAIN"] or not album_is_complete(album):
+    if album is None or not knob("REPLAYGAIN") or not album_is_complete(album):
         return
     from django_q.tasks import async_task
 
@@ -60,7 +60,7 @@ def apply_album_gain(album_id: int) -> bool:
     is rewritten through a copy renamed over it, so a crash leaves the old or the new file.
     """
     album = Album.objects.filter(pk=album_id).first()
-    if album is None or not album_is_complete(album) or not get_config()["REPLAYGAIN"]:
+    if album is None or not album_is_complete(album) or not knob("REPLAYGAIN"):
         return False
     rows = list(
         LibraryFile.objects.filter(track__album=album, state=LibraryFile.State.PRESENT).order_by(

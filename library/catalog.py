@@ -282,14 +282,14 @@ def insert_rows(
     params = _row_params(fields, rows)
     quote = connection.ops.quote_name
     head = "INSERT INTO {} ({}) VALUES ".format(
-        quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+        quote(model._meta.db_table), ", ".join(quote(_column(f)) for f in fields)
     )
     one = "({})".format(", ".join(["%s"] * len(fields)))
     with connection.cursor() as cursor:
         if not returning or not connection.features.can_return_rows_from_bulk_insert:
             cursor.executemany(head + one, params)
             return None if returning else []
-        tail = " RETURNING " + ", ".join(quote(by_attname[name].column) for name in returning)
+        tail = " RETURNING " + ", ".join(quote(_column(by_attname[name])) for name in returning)
         # The backend's limit, and never more parameters than PostgreSQL's protocol allows.
         size = max(1, min(connection.ops.bulk_batch_size(fields, rows), 32766 // len(fields)))
         found: list[tuple[Any, ...]] = []
@@ -415,3 +415,9 @@ def new_row(model: type[models.Model], **values: Any) -> dict[str, Any]:
     }
     row.update(values)
     return row
+
+
+def _column(field: models.Field) -> str:
+    """A concrete field's column (Django types `column` optional for fields without one)."""
+    assert field.column is not None
+    return field.column

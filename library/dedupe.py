@@ -16,7 +16,7 @@ from typing import Literal
 
 from django.db.models import Q
 
-from harmony_site.config import get_config
+from harmony_site.config import knob
 from library import quality
 from library.models import LibraryFile, Track
 from library.normalise import normalise_text
@@ -45,7 +45,7 @@ class DedupeDecision:
 
 
 def _tolerance_ms() -> float:
-    return get_config()["DEDUPE_DURATION_TOLERANCE_S"] * 1000
+    return knob("DEDUPE_DURATION_TOLERANCE_S") * 1000
 
 
 def _name_keys(meta: TrackMeta) -> tuple[str, str, str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from harmony_site.config import get_config
+from harmony_site.config import knob
 from harmony_site.disk import DISK_FULL, describe_os_error, disk_shortage
 from harmony_site.text import reversible_name
 from library.scanning import iter_audio_files
@@ -50,7 +50,7 @@ class ImportSummary:
 
 def import_dir() -> Path:
     # A relative IMPORT_DIR is under DOWNLOADS_DIR; an absolute one is used as is.
-    return Path(settings.DOWNLOADS_DIR) / get_config()["IMPORT_DIR"]
+    return Path(settings.DOWNLOADS_DIR) / knob("IMPORT_DIR")
 
 
 def import_pending(

@@ -69,9 +69,9 @@ def validate_template(template: str) -> None:
 
 
 def template_from_config() -> str:
-    from harmony_site.config import get_config
+    from harmony_site.config import knob
 
-    template = get_config()["NAMING_TEMPLATE"] or DEFAULT_TEMPLATE
+    template = knob("NAMING_TEMPLATE") or DEFAULT_TEMPLATE
     validate_template(template)
     return template
 

@@ -70,9 +70,9 @@ class QualityProfile:
 
     @classmethod
     def from_config(cls) -> QualityProfile:
-        from harmony_site.config import get_config
+        from harmony_site.config import knobs
 
-        config = get_config()
+        config = knobs()
         return cls(
             formats=tuple(name.lower() for name in config["QUALITY_FORMATS"]),
             min_bitrate=config["QUALITY_MIN_BITRATE"],
@@ -186,11 +186,16 @@ def check_quality(
 class AudioLike(Protocol):
     """AudioInfo, LibraryFile or anything else with these attributes (`vbr` optional)."""
 
-    format: str
-    codec: str
-    bitrate_kbps: int | None
-    sample_rate: int | None
-    bit_depth: int | None
+    @property
+    def format(self) -> str: ...
+    @property
+    def codec(self) -> str: ...
+    @property
+    def bitrate_kbps(self) -> int | None: ...
+    @property
+    def sample_rate(self) -> int | None: ...
+    @property
+    def bit_depth(self) -> int | None: ...
 
 
 def key_of(item: AudioLike | Any, *, profile: QualityProfile | None = None) -> tuple[int, int]:
@@ -204,26 +209,11 @@ def meets_profile(item: AudioLike | Any, *, profile: QualityProfile) -> QualityC
     return check_quality(profile, *_fields_of(item), vbr_preset=getattr(item, "vbr_preset", ""))
 
 
-def peer_file_meets_profile(file: Any, *, profile: QualityProfile) -> QualityCheck:
-    """check_quality for an slskd PeerFile."""
-    return check_quality(profile, *_peer_fields(file))
-
-
 def _fields_of(
     item: AudioLike | Any,
 ) -> tuple[str, int | None, int | None, int | None, bool | None]:
     fmt = item.codec or item.format
     return fmt, item.bitrate_kbps, item.sample_rate, item.bit_depth, getattr(item, "vbr", None)
-
-
-def _peer_fields(file: Any) -> tuple[str, int | None, int | None, int | None, bool | None]:
-    ext = file.filename.rsplit(".", 1)[-1] if "." in file.filename else file.extension
-    return ext, file.bit_rate, file.sample_rate, file.bit_depth, file.is_variable_bit_rate
-
-
-def peer_file_key(file: Any, *, profile: QualityProfile | None = None) -> tuple[int, int]:
-    """quality_key for an slskd PeerFile (the extension is derived from its filename)."""
-    return quality_key(*_peer_fields(file), profile=profile)
 
 
 def is_better(

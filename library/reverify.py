@@ -21,9 +21,19 @@ logger = logging.getLogger("hdm.verify")
 
 
 def start_reverify(*, actor: str) -> VerifyRun:
-    """Queue a re-verify of the whole library; the caller enqueues `run_reverify` on commit."""
+    """A queued re-verify of the whole library; `reverify_library(run)` runs it."""
     total = LibraryFile.objects.filter(state=LibraryFile.State.PRESENT).count()
     return VerifyRun.objects.create(actor=actor, total=total)
+
+
+def enqueue_reverify(*, actor: str) -> VerifyRun:
+    """Start a re-verify in the task cluster (API and UI): the queued run, sent after commit so
+    the worker finds the row."""
+    from django_q.tasks import async_task
+
+    run = start_reverify(actor=actor)
+    transaction.on_commit(lambda: async_task("library.tasks.run_reverify", run.pk, group="verify"))
+    return run
 
 
 def reverify_library(run: VerifyRun) -> VerifyRun:

@@ -15,19 +15,20 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from harmony_site.config import get_config
+from harmony_site.config import knob
 from library import catalog
 from library.audit import SYSTEM, record_event
 from library.models import AuditEvent, LibraryFile, ScanRun, UnreadableFile
 from library.tagging import AudioInfo, UnreadableAudio, read_audio
 from library.tagging.formats import AUDIO_EXTENSIONS
 
+_T = TypeVar("_T")
 logger = logging.getLogger("hdm.scan")
 
 Progress = Callable[[int, int], None]  # (files just handled, total files)
@@ -107,9 +108,19 @@ def iter_audio_files(root: Path) -> Iterator[Path]:
 
 
 def start_scan(path: Path | None = None, *, actor: str = SYSTEM) -> ScanRun:
-    """A queued ScanRun for `path` (default MUSIC_DIR), for the API/UI to enqueue."""
+    """A queued ScanRun for `path` (default MUSIC_DIR); `scan_library(run=...)` runs it."""
     root = _scan_root(path)
     return ScanRun.objects.create(path=str(root), actor=actor)
+
+
+def enqueue_scan(path: Path | None = None, *, actor: str = SYSTEM) -> ScanRun:
+    """Start a scan in the task cluster (API and UI): the queued run, sent after commit so the
+    worker finds the row (`scan_library` claims it first)."""
+    from django_q.tasks import async_task
+
+    run = start_scan(path, actor=actor)
+    transaction.on_commit(lambda: async_task("library.tasks.run_scan", run.pk, group="scan"))
+    return run
 
 
 def scan_library(
@@ -145,7 +156,7 @@ def _scan(root: Path, run: ScanRun, progress: Progress | None) -> None:
     ScanRun.objects.filter(pk=run.pk).update(total=total)
     if progress:
         progress(0, total)
-    batch_size = get_config()["SCAN_BATCH_SIZE"]
+    batch_size = knob("SCAN_BATCH_SIZE")
     paths = (entry.path for entry in iter_audio_entries(root))
     for chunk in _batched(paths, batch_size):
         scan_batch(chunk, run=run)
@@ -188,8 +199,8 @@ def scan_batch(paths: list[str] | list[Path], *, run: ScanRun) -> None:
     readable: list[tuple[_Seen, AudioInfo]] = []
     for seen in found:
         row = existing.get(seen.rel)
-        unchanged = row and (row.size, row.mtime_ns) == (seen.size, seen.mtime_ns)
-        if unchanged and row.state == LibraryFile.State.PRESENT:
+        unchanged = row is not None and (row.size, row.mtime_ns) == (seen.size, seen.mtime_ns)
+        if unchanged and row is not None and row.state == LibraryFile.State.PRESENT:
             batch.skipped.append(row.pk)
             continue
         info = _read(seen, run, batch)
@@ -255,7 +266,7 @@ def mark_missing(root: Path, *, run: ScanRun) -> int:
     if prefix:
         gone = gone.filter(path__startswith=prefix + "/")
     count = 0
-    while ids := list(gone.values_list("pk", "track_id")[: get_config()["SCAN_BATCH_SIZE"]]):
+    while ids := list(gone.values_list("pk", "track_id")[: knob("SCAN_BATCH_SIZE")]):
         with transaction.atomic():
             LibraryFile.objects.filter(pk__in=[pk for pk, _ in ids]).update(
                 state=LibraryFile.State.MISSING, last_scan=run
@@ -331,7 +342,7 @@ def _music_dir() -> str:
     return str(Path(settings.MUSIC_DIR).resolve())
 
 
-def _batched(items: Iterator[Path], size: int) -> Iterator[list[Path]]:
+def _batched(items: Iterator[_T], size: int) -> Iterator[list[_T]]:
     while chunk := list(islice(items, size)):
         yield chunk
 

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 
-from harmony_site.config import get_config
+from harmony_site.config import knob
 from library import album_gain, catalog, naming, quality, tagging, verification, verify
 from library.audit import record_event
 from library.dedupe import DedupeDecision, decide_promotion
@@ -97,7 +97,7 @@ def music_dir() -> Path:
 
 def recycle_dir() -> Path:
     # A relative RECYCLE_DIR is under DOWNLOADS_DIR; an absolute one is used as is.
-    return Path(settings.DOWNLOADS_DIR) / get_config()["RECYCLE_DIR"]
+    return Path(settings.DOWNLOADS_DIR) / knob("RECYCLE_DIR")
 
 
 # --- Pipeline steps -------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def step_verify(ctx: IngestContext) -> None:
         wanted=ctx.meta,
         expected_size=ctx.expected_size,
         profile=ctx.profile,
-        tolerance_s=get_config()["DURATION_TOLERANCE_S"],
+        tolerance_s=knob("DURATION_TOLERANCE_S"),
     )
     ctx.info = ctx.parsed.info
 
@@ -136,14 +136,13 @@ def step_verify(ctx: IngestContext) -> None:
 def step_analyse(ctx: IngestContext) -> None:
     """Decode the audio: spectrum (fake lossless), silence, clipping, loudness for ReplayGain."""
     assert ctx.info is not None
-    config = get_config()
-    if not config["AUDIO_ANALYSIS"]:
+    if not knob("AUDIO_ANALYSIS"):
         return
     ctx.checked = verification.verify_content(
         ctx.path,
         lossless=ctx.info.lossless,
         profile=ctx.profile,
-        replaygain=config["REPLAYGAIN"],
+        replaygain=knob("REPLAYGAIN"),
         wanted=ctx.meta,
     )
 

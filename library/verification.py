@@ -18,7 +18,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from harmony_site.config import get_config
+from harmony_site.config import knob
 from library import acoustic
 from library.analysis import AudioAnalysis, DecodeError, analyse_file
 from library.quality import QualityProfile
@@ -77,7 +77,7 @@ def verify_content(
     if analysis.spectrum.suspect and profile.fake_lossless == "quarantine":
         raise VerificationFailed("fake_lossless", analysis.spectrum.detail)
     identity = acoustic.identify(
-        path, wanted=wanted, api_key=get_config()["ACOUSTID_API_KEY"], exclude_id=file_id
+        path, wanted=wanted, api_key=knob("ACOUSTID_API_KEY"), exclude_id=file_id
     )
     if identity.mismatch:
         raise VerificationFailed("fingerprint_mismatch", identity.mismatch)

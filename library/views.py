@@ -3,8 +3,10 @@ track's files and audit history (docs/ui/README.md). Reads only, through library
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
@@ -23,6 +25,7 @@ def library(request: HttpRequest) -> HttpResponse:
     with `?suspect=1` the files a Verified-audio check flagged."""
     text = request.GET.get("q", "").strip()[:SEARCH_MAX]
     suspect = request.GET.get("suspect") == "1"
+    rows: QuerySet[Any]
     if suspect:
         rows = selectors.suspect_files()
     else:
@@ -84,10 +87,7 @@ def spectrogram(request: HttpRequest, file_id: int) -> HttpResponse:
 @role_required("operator")
 def verify_start(request: HttpRequest) -> HttpResponse:
     """Re-verify the whole library in the task cluster."""
-    from django_q.tasks import async_task
-
-    run = reverify.start_reverify(actor=actor_for(request.user))
-    transaction.on_commit(lambda: async_task("library.tasks.run_reverify", run.pk, group="verify"))
+    run = reverify.enqueue_reverify(actor=actor_for(request.user))
     messages.success(request, f"Re-verify {run.pk} started: {run.total} files to analyse.")
     return redirect("library:library")
 

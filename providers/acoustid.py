@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from harmony_site.config import get_config
+from harmony_site.config import knob
 from harmony_site.version import __version__
 from providers.errors import ProviderAuthError, ProviderError, ProviderResponseError
 from providers.http import HttpClient
@@ -35,9 +35,8 @@ class AcoustidResult:
 
 
 def acoustid_http() -> HttpClient:
-    config = get_config()
     return HttpClient(
-        config["ACOUSTID_URL"], name="acoustid", headers={"User-Agent": f"Harmony/{__version__}"},
+        knob("ACOUSTID_URL"), name="acoustid", headers={"User-Agent": f"Harmony/{__version__}"},
         connect_timeout=5, read_timeout=20, max_retries=2, max_retry_after=10,
     )  # fmt: skip
 

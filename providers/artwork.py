@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from harmony_site.config import get_config
+from harmony_site.config import knobs
 from providers.errors import ProviderError, ProviderResponseError, ProviderUnavailable
 from providers.http import HttpClient
 from providers.types import TrackMeta
@@ -29,7 +29,7 @@ def fetch_artwork(
     meta: TrackMeta, *, raise_errors: bool = False, http: HttpClient | None = None
 ) -> bytes | None:
     """The bytes of the largest album image of `meta`, or None (see the module docstring)."""
-    config = get_config()
+    config = knobs()
     art = meta.largest_artwork()
     if not config["ARTWORK_ENABLED"] or art is None:
         return None
@@ -109,9 +109,9 @@ def fetch_spotify_image(url: str, *, api_url: str) -> bytes:
     on_api = (parts.scheme, parts.netloc) == (api.scheme, api.netloc) and bool(parts.netloc)
     if not (on_cdn or on_api) or parts.username or parts.password:
         raise ProviderResponseError("not a Spotify image address", provider="artwork")
-    config = get_config()
-    http = HttpClient("", name="artwork", connect_timeout=config["ARTWORK_TIMEOUT"],
-                      read_timeout=config["ARTWORK_TIMEOUT"])  # fmt: skip
+    config = knobs()
+    timeout = config["ARTWORK_TIMEOUT"]
+    http = HttpClient("", name="artwork", connect_timeout=timeout, read_timeout=timeout)
     try:
         return download_image(http, url, max_bytes=THUMBNAIL_MAX_BYTES)
     finally:

@@ -87,8 +87,8 @@ def wanted_album(album: dict[str, Any], tracks: list[dict[str, Any]]) -> WantedA
     """Lidarr's album and track resources as TrackMeta, keeping every MusicBrainz id."""
     artist = album.get("artist") or {}
     artist_name = str(artist.get("artistName", ""))
-    release = next((r for r in album.get("releases", []) if r.get("monitored")), {})
-    common = {
+    release: dict[str, Any] = next((r for r in album.get("releases", []) if r.get("monitored")), {})
+    common: dict[str, Any] = {
         "artists": (artist_name,),
         "album": str(album.get("title", "")),
         "album_artist": artist_name,

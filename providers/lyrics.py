@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from harmony_site.config import get_config
+from harmony_site.config import knobs
 from harmony_site.version import __version__
 from providers.errors import ProviderError, ProviderNotFound, ProviderResponseError
 from providers.http import HttpClient
@@ -33,7 +33,7 @@ def fetch_lyrics(
     meta: TrackMeta, *, raise_errors: bool = False, http: HttpClient | None = None
 ) -> Lyrics | None:
     """Plain and synced lyrics for `meta` from LRCLIB, or None (see the module docstring)."""
-    config = get_config()
+    config = knobs()
     if not config["LYRICS_ENABLED"] or not meta.title or not meta.artist:
         return None
     http = http or lrclib_http()
@@ -58,7 +58,7 @@ def fetch_lyrics(
 
 
 def lrclib_http() -> HttpClient:
-    config = get_config()
+    config = knobs()
     timeout = config["LYRICS_TIMEOUT"]
     # LRCLIB asks clients to identify themselves.
     headers = {"User-Agent": CLIENT_NAME, "Lrclib-Client": CLIENT_NAME}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harmony_site.config import get_config
+from harmony_site.config import knob
 from harmony_site.version import __version__
 from providers.errors import ProviderNotFound, ProviderResponseError
 from providers.http import HttpClient
@@ -21,7 +21,7 @@ _pace = Throttle(1.1)  # one request a second, with a margin for network jitter
 
 def musicbrainz_http() -> HttpClient:
     return HttpClient(
-        get_config()["MUSICBRAINZ_URL"], name="musicbrainz", headers={"User-Agent": USER_AGENT,
+        knob("MUSICBRAINZ_URL"), name="musicbrainz", headers={"User-Agent": USER_AGENT,
         "Accept": "application/json"}, connect_timeout=5, read_timeout=20, max_retries=2,
         max_retry_after=10,
     )  # fmt: skip

@@ -59,9 +59,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.live_stack import REPO, Stack, StackError, wait_for  # noqa: E402
-from scripts.live_stack import http as call  # noqa: E402
-from tests.fakes.live import catalogue_track  # noqa: E402
+from scripts.live_stack import REPO, Stack, StackError, wait_for
+from scripts.live_stack import http as call
+from tests.fakes.live import catalogue_track
 
 DRILL_ENV = {
     "HDM_WORKERS": "3",

@@ -1,6 +1,6 @@
 """`make release-check`: every gate a release must pass, in order, stopping at the first failure.
 
-    .venv/bin/python scripts/release_check.py [--offline] [--only STEP ...]
+    .venv/bin/python scripts/release_check.py [--offline] [--only STEP ...] [--dry-run]
 
 Steps:
 1. test        `make test`: ruff and the whole suite, browser tests required
@@ -14,6 +14,10 @@ The audit needs the vulnerability service. When it cannot be reached, or answers
 only some of the packages, the audit has not happened: the gate fails and says so, unless
 `--offline` (or RELEASE_CHECK_OFFLINE=1) is given, in which case the skipped audit is printed
 in the step and again in the verdict.
+
+`--dry-run` prints the planned steps and runs nothing. RELEASE_CHECK_COMMANDS replaces the
+planned steps with your own commands, one per line (or separated by `;;`), each run with
+`bash -c` in the repository and named `cmd1`, `cmd2`, ... in the output.
 """
 
 from __future__ import annotations
@@ -153,6 +157,14 @@ def step_smoke(_: argparse.Namespace) -> str:
     return "smoke test passed"
 
 
+PLANS = {
+    "test": "HARMONY_REQUIRE_BROWSER=1 make test",
+    "docs": "make docs-verify",
+    "audit": f"pip-audit --no-deps of {', '.join(AUDITED)} (--offline: may be unreachable)",
+    "deploy": f"manage.py check --deploy --fail-level WARNING with {PRODUCTION_ENV.name}",
+    "smoke": "python scripts/smoke.py",
+}
+
 STEPS: dict[str, Callable[[argparse.Namespace], str]] = {
     "test": step_test,
     "docs": step_docs,
@@ -160,6 +172,28 @@ STEPS: dict[str, Callable[[argparse.Namespace], str]] = {
     "deploy": step_deploy,
     "smoke": step_smoke,
 }
+
+
+def custom_commands(text: str) -> dict[str, str]:
+    """RELEASE_CHECK_COMMANDS as named steps: one command per line or per `;;`."""
+    commands = [c.strip() for line in text.splitlines() for c in line.split(";;")]
+    return {f"cmd{n}": command for n, command in enumerate(filter(None, commands), 1)}
+
+
+def command_step(command: str) -> Callable[[argparse.Namespace], str]:
+    def step(_: argparse.Namespace) -> str:
+        run(["bash", "-c", command], what=command)
+        return f"`{command}` passed"
+
+    return step
+
+
+def plan(args: argparse.Namespace) -> dict[str, tuple[str, Callable[[argparse.Namespace], str]]]:
+    """The steps to run, in order: {name: (what it runs, the step)}."""
+    custom = custom_commands(os.environ.get("RELEASE_CHECK_COMMANDS", ""))
+    if custom:
+        return {name: (command, command_step(command)) for name, command in custom.items()}
+    return {name: (PLANS[name], STEPS[name]) for name in args.only or list(STEPS)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,15 +205,24 @@ def main(argv: list[str] | None = None) -> int:
         help="allow releasing without the dependency audit when its service is unreachable",
     )
     parser.add_argument("--only", nargs="+", choices=list(STEPS), help="run only these steps")
+    parser.add_argument("--dry-run", action="store_true", help="print the planned steps only")
     args = parser.parse_args(argv)
     args.offline_used = False
+    steps = plan(args)
+    if os.environ.get("RELEASE_CHECK_COMMANDS", "").strip():
+        say("steps from RELEASE_CHECK_COMMANDS")
+    if args.dry_run:
+        for number, (name, (what, _step)) in enumerate(steps.items(), 1):
+            say(f"plan {number}. [{name}] {what}")
+        say("dry run: nothing was run")
+        return 0
     if args.offline:
         say("OFFLINE mode (--offline / RELEASE_CHECK_OFFLINE=1): an unreachable audit is allowed")
-    for name in args.only or list(STEPS):
+    for name, (_what, step) in steps.items():
         began = time.monotonic()
         say(f"[{name}] running")
         try:
-            outcome = STEPS[name](args)
+            outcome = step(args)
         except GateFailed as exc:
             say(f"[{name}] FAILED: {exc}")
             say("verdict: NOT releasable")

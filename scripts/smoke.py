@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.live_stack import Stack, StackError, wait_for  # noqa: E402
-from tests.fakes.live import catalogue_track  # noqa: E402
+from scripts.live_stack import Stack, StackError, wait_for
+from tests.fakes.live import catalogue_track
 
 JOB_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 10.0

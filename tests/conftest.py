@@ -3,6 +3,7 @@
 import ipaddress
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,6 +52,16 @@ def _fresh_secret_registry(monkeypatch):
 def _fast_password_hashing(settings):
     # Production keeps Django's slow PBKDF2; tests create many users and only need it to work.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def knobs(settings) -> dict[str, Any]:
+    """The one way a test sets knobs: `knobs["HDM_LEASE_S"] = 2.0`, undone after the test.
+
+    Code reads every knob through `harmony_site.config.knob()`, i.e. `settings.KNOB_VALUES`.
+    """
+    settings.KNOB_VALUES = dict(settings.KNOB_VALUES)
+    return settings.KNOB_VALUES
 
 
 @pytest.fixture

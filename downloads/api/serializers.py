@@ -150,7 +150,7 @@ class JobDetailOut(JobOut):
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_library_path(self, job: Job) -> str | None:
-        return job.library_file.path if job.library_file_id else None
+        return job.library_file.path if job.library_file else None
 
     @extend_schema_field(
         {"type": "object", "nullable": True, "additionalProperties": {"type": "integer"}}
@@ -396,7 +396,8 @@ class SafeDurationField(serializers.DurationField):
         try:
             return super().to_internal_value(value)
         except OverflowError:
-            self.fail("max_value", max_value=self.max_value)
+            message = self.error_messages["max_value"].format(max_value=self.max_value)
+            raise serializers.ValidationError(message, code="max_value") from None
 
 
 class PurgeIn(DeadFilterIn):

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -428,16 +426,8 @@ class WatchlistSyncView(APIView):
 
     @extend_schema(request=None, responses={202: s.SyncRequestedOut})
     def post(self, request: Request, watchlist_id: int) -> Response:
-        from django_q.tasks import async_task
-
         watchlist = get_object_or_404(Watchlist, pk=watchlist_id)
-        actor = actor_for(request.user)
-        sync = bool(settings.Q_CLUSTER.get("sync"))  # django-q2 reads its own copy at import
-        transaction.on_commit(
-            lambda: async_task(
-                "downloads.tasks.sync_watchlist", watchlist.pk, actor, group="hdm", sync=sync
-            )
-        )
+        watchlists.enqueue_sync(watchlist.pk, actor=actor_for(request.user))
         return Response(
             {"status": "sync_requested", "watchlist": s.WatchlistOut(watchlist).data},
             status=status.HTTP_202_ACCEPTED,

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from downloads.jobs.conf import knob
 from downloads.jobs.outcomes import Wait
 from downloads.models import Job, JobState
+from harmony_site.config import knob
 from harmony_site.disk import disk_shortage
 
 logger = logging.getLogger("hdm.disk")

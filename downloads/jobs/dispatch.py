@@ -13,10 +13,10 @@ from django.db import DatabaseError, close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
-from downloads.jobs.conf import knob
 from downloads.jobs.queue import arm_dispatcher, enqueue_job
 from downloads.jobs.state import transition
 from downloads.models import LIVE_STATES, WORKING_STATES, Job, JobState, runnable_jobs
+from harmony_site.config import knob
 
 logger = logging.getLogger("hdm.recovery")
 

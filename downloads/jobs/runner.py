@@ -20,7 +20,6 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
-from downloads.jobs.conf import knob
 from downloads.jobs.disk import disk_pause
 from downloads.jobs.dispatch import dispatch_due
 from downloads.jobs.outcomes import Outcome, Retry, Wait
@@ -32,6 +31,7 @@ from downloads.stages.download import run_downloading
 from downloads.stages.ingest import ClaimLost, run_verifying
 from downloads.stages.prepare import run_matching, run_queued
 from downloads.stages.search import run_searching
+from harmony_site.config import knob
 from harmony_site.disk import describe_os_error
 from providers.errors import (
     ProviderAuthError,

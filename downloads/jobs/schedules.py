@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from downloads.jobs.conf import knob
+from harmony_site.config import knob
 
 logger = logging.getLogger("hdm.schedules")
 

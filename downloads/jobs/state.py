@@ -20,7 +20,6 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from downloads.jobs.conf import knob
 from downloads.jobs.outcomes import Advance, Dead, Outcome, Retry, Wait
 from downloads.jobs.queue import arm_dispatcher, enqueue_job
 from downloads.models import (
@@ -34,6 +33,7 @@ from downloads.models import (
     StageGate,
     runnable_jobs,
 )
+from harmony_site.config import knob
 
 logger = logging.getLogger("hdm.job")
 recovery_log = logging.getLogger("hdm.recovery")
@@ -54,7 +54,7 @@ _DEAD_REASONS = {
     "internal": DeadReason.INTERNAL_ERROR,
 }
 _POSTPROCESS = (JobState.VERIFYING, JobState.TAGGING, JobState.MOVING)
-_STAGE_LIMITS = {
+_STAGE_LIMITS: dict[str, str] = {
     JobState.SEARCHING: "HDM_MAX_SEARCHES",
     JobState.DOWNLOADING: "HDM_MAX_DOWNLOADS",
     **dict.fromkeys(_POSTPROCESS, "HDM_MAX_POSTPROCESS"),
@@ -222,7 +222,7 @@ def _lost_detail(job: Job) -> str:
 
 def _stage_has_room(job_id: int, *, state: str, now: datetime) -> bool:
     """Count the jobs occupying this stage under a lock on the stage's gate row."""
-    group = list(_POSTPROCESS) if state in _POSTPROCESS else [state]
+    group: list[str] = list(_POSTPROCESS) if state in _POSTPROCESS else [state]
     occupying = Q(lease_expires_at__gt=now)
     if state == JobState.SEARCHING:
         occupying |= Q(current_search__isnull=False)
@@ -298,7 +298,7 @@ def backoff_delay(failure_class: str, attempt: int, *, retry_after: float | None
     a provider's Retry-After."""
     base = knob(_BACKOFF_KNOBS.get(failure_class, "HDM_BACKOFF_PROVIDER_S"))
     ceiling = min(knob("HDM_BACKOFF_MAX_S"), base * 2 ** max(attempt - 1, 0))
-    delay = ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
     return max(delay, retry_after or 0.0)
 
 

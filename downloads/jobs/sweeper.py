@@ -14,11 +14,11 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from downloads.jobs.conf import knob
 from downloads.jobs.dispatch import SWEEP_BATCH, dispatch_due, resume_due_retries
 from downloads.jobs.queue import enqueue_job
 from downloads.jobs.state import transition
 from downloads.models import LIVE_STATES, WORKING_STATES, Job, JobScope, JobState, runnable_jobs
+from harmony_site.config import knob
 from providers.errors import ProviderError
 
 logger = logging.getLogger("hdm.recovery")

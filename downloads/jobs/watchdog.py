@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from downloads.jobs.conf import knob
 from downloads.models import Heartbeat
+from harmony_site.config import knob
 
 logger = logging.getLogger("hdm.watchdog")
 

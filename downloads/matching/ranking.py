@@ -91,9 +91,9 @@ class MatchConfig:
     def from_config(cls, config: Mapping[str, Any] | None = None) -> MatchConfig:
         """Build from the declared knobs (the process configuration unless one is given)."""
         if config is None:
-            from harmony_site.config import get_config
+            from harmony_site.config import knobs
 
-            config = get_config()
+            config = knobs()
         return cls(
             duration_tolerance_s=float(config["MATCH_DURATION_TOLERANCE_S"]),
             live_duration_tolerance_s=float(config["MATCH_LIVE_DURATION_TOLERANCE_S"]),

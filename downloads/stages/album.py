@@ -16,19 +16,17 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from downloads.jobs.conf import knob
 from downloads.jobs.outcomes import Advance, Outcome, Wait
 from downloads.jobs.queue import enqueue_job
 from downloads.matching import queries
 from downloads.matching.albums import choose_album_folder
-from downloads.models import Candidate, Job, JobScope, JobState, SlskdSearch
-from downloads.stages import peers
-from downloads.stages.search import blocked_keys, match_config, ranked_candidate, search_step
+from downloads.models import Job, JobScope, JobState, SlskdSearch
+from downloads.stages.search import match_context, ranked_candidate, save_harvest, search_step
 from downloads.wanted import meta_from_dict, meta_label
+from harmony_site.config import knob
 from providers.errors import ProviderError
 from providers.slskd.types import PeerResponse
 
@@ -104,29 +102,13 @@ def harvest_album(job: Job, search: SlskdSearch, responses: Sequence[PeerRespons
         return Advance(JobState.DOWNLOADING, "album_harvested")  # a redelivery: done before
     children = list(_waiting_children(job))
     metas = [meta_from_dict(child.wanted) for child in children]
-    from library import quality
-
-    choice = choose_album_folder(
-        metas,
-        list(responses),
-        profile=quality.QualityProfile.from_config(),
-        peer_stats=peers.peer_stats_for(r.username for r in responses),
-        blocklist=blocked_keys(responses),
-        config=match_config(),
-    )
+    choice = choose_album_folder(metas, list(responses), **match_context(responses))
     owner = {id(meta): child for meta, child in zip(metas, children, strict=True)}
     rows = [
         ranked_candidate(owner[id(meta)], search, ranked, 1, album_folder=choice.directory or "")
         for meta, ranked in choice.matches
     ]
-    with transaction.atomic():
-        Candidate.objects.bulk_create(rows, ignore_conflicts=True)
-        SlskdSearch.objects.filter(pk=search.pk).update(
-            state=SlskdSearch.State.HARVESTED,
-            harvested_at=timezone.now(),
-            response_count=len(responses),
-            file_count=sum(len(r.files) for r in responses),
-        )
+    save_harvest(search, responses, rows)
     if choice.username is None:
         return Wait(
             timezone.now(),

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from downloads.jobs.conf import knob
 from downloads.models import SearchBudget
+from harmony_site.config import knob
 
 logger = logging.getLogger("hdm.search")
 

@@ -16,13 +16,12 @@ from pathlib import Path
 from django.utils import timezone
 
 from downloads import clients
-from downloads.jobs.conf import knob
-from downloads.jobs.outcomes import Advance, Dead, Outcome, Retry, Wait
+from downloads.jobs.outcomes import Advance, Outcome, Retry, Wait
 from downloads.jobs.state import update_claimed
+from downloads.matching.ranking import MatchConfig
 from downloads.models import (
     Candidate,
     CandidateBlock,
-    DeadReason,
     Job,
     JobState,
     SlskdSearch,
@@ -30,7 +29,9 @@ from downloads.models import (
     file_key,
 )
 from downloads.stages import peers
-from downloads.stages.search import match_config, poll_delay
+from downloads.stages.dead import dead_after_failures, failure_reasons
+from downloads.stages.search import poll_delay
+from harmony_site.config import knob
 from providers.errors import ProviderError, ProviderNotFound
 from providers.slskd import paths
 from providers.slskd.client import PeerUnavailable, UnsafeRemotePath, check_remote_path
@@ -44,7 +45,6 @@ _QUEUED = (
     TransferState.QUEUED_REMOTELY,
     TransferState.INITIALIZING,
 )
-_BY_PEER = {"rejected", "cancelled"}
 
 
 def transfer_cleared() -> dict:
@@ -106,8 +106,8 @@ def candidates_exhausted(job: Job) -> Outcome:
     if job.queries and not SlskdSearch.objects.filter(job=job).exists():
         # Its album's folder failed for this track: now the track searches on its own.
         return Advance(JobState.SEARCHING, "per_track_search", fields={"query_index": 0})
-    failures = _failure_reasons(job)
-    over_budget = tried_count(job) >= match_config().max_attempts
+    failures = failure_reasons(job)
+    over_budget = tried_count(job) >= MatchConfig.from_config().max_attempts
     can_help = any(not reason.startswith(_BLOCKED) for reason in failures)
     if can_help and not over_budget and job.search_rounds < knob("HDM_FRESH_SEARCHES"):
         return Advance(
@@ -116,44 +116,6 @@ def candidates_exhausted(job: Job) -> Outcome:
             fields={"query_index": 0, "search_rounds": job.search_rounds + 1},
         )
     return dead_after_failures(job)
-
-
-def _failure_reasons(job: Job) -> set[str]:
-    failed = job.candidates.filter(state=Candidate.State.FAILED)
-    return set(failed.values_list("failure_reason", flat=True))
-
-
-def dead_after_failures(job: Job) -> Dead:
-    """The dead-letter reason that says what actually went wrong with the job's candidates."""
-    failures = _failure_reasons(job)
-    if not failures:
-        return Dead(DeadReason.NO_CANDIDATES, "no_candidates", refusals_in_words(job))
-    detail = ", ".join(sorted(failures))
-    if failures <= _BY_PEER:
-        return Dead(DeadReason.CANCELLED_BY_PEER, "cancelled_by_peer", detail)
-    if all(reason.startswith("verify:") for reason in failures):
-        codes = ", ".join(sorted(reason.removeprefix("verify:") for reason in failures))
-        return Dead(
-            DeadReason.VERIFICATION_FAILED, "verification_failed", f"verification_failed: {codes}"
-        )
-    return Dead(DeadReason.ALL_CANDIDATES_FAILED, "all_candidates_failed", detail)
-
-
-def refusals_in_words(job: Job) -> str:
-    """Why the offered files were refused, most common reason first, with one example each."""
-    rejected = job.candidates.filter(state=Candidate.State.REJECTED).order_by("id")
-    examples: dict[str, tuple[int, str]] = {}
-    for reason, score in rejected.values_list("rejection", "score"):
-        count, example = examples.get(reason, (0, (score or {}).get("detail", "")))
-        examples[reason] = (count + 1, example)
-    searched = len(job.queries)
-    if not examples:
-        return f"no peer offered a file for {searched} queries"
-    parts = [
-        f"{count} {reason} (e.g. {example})" if example else f"{count} {reason}"
-        for reason, (count, example) in sorted(examples.items(), key=lambda kv: -kv[1][0])
-    ]
-    return f"no file passed the filters for {searched} queries: " + "; ".join(parts)
 
 
 def block_candidate(candidate: Candidate, *, reason: str, detail: str = "") -> None:
@@ -265,8 +227,15 @@ def _watching(job: Job, candidate: Candidate, transfer: Transfer, *, reason: str
     )
 
 
+def held_candidate(job: Job) -> Candidate:
+    """The candidate a downloading or ingesting job holds (it always holds one there)."""
+    if job.current_candidate is None:
+        raise ValueError(f"job {job.pk} in {job.state} holds no candidate")
+    return job.current_candidate
+
+
 def _watch(job: Job, client) -> Outcome:
-    candidate = job.current_candidate
+    candidate = held_candidate(job)
     try:
         transfer = client.get_transfer(job.transfer_username, job.transfer_id)
     except ProviderNotFound:
@@ -305,7 +274,7 @@ def _shut_down(transfer: Transfer) -> bool:
 def _adopt_requeued(job: Job, client, *, now) -> Outcome | None:
     """After an slskd restart the download continues under a new id: find it by
     (username, filename) and watch that one instead."""
-    candidate = job.current_candidate
+    candidate = held_candidate(job)
     for newer in client.find_transfers(candidate.username, candidate.filename):
         if newer.id != job.transfer_id and not newer.removed:
             return Wait(
@@ -342,7 +311,7 @@ def _delivered(job: Job, transfer: Transfer, *, client, now, fields) -> Outcome:
         path = find_delivered_file(transfer)
     except paths.UnsafeDownloadPath as exc:
         return _retire_candidate(
-            job, job.current_candidate, reason="unsafe_path", detail=str(exc), penalise=False
+            job, held_candidate(job), reason="unsafe_path", detail=str(exc), penalise=False
         )
     if path is not None:
         return Advance(
@@ -383,7 +352,7 @@ def _wrong_size_delivered(job: Job, transfer: Transfer, path: Path, *, client) -
     actual = path.stat().st_size
     detail = f"slskd reported {transfer.size} bytes delivered, the file has {actual}"
     quarantine_file(path, reason="wrong_size", detail=detail)
-    candidate = job.current_candidate
+    candidate = held_candidate(job)
     block_candidate(candidate, reason="wrong_size", detail=detail)
     logger.warning(
         "hdm.download.wrong_size",

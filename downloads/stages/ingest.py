@@ -12,13 +12,18 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils import timezone
 
-from downloads.jobs.conf import knob
 from downloads.jobs.outcomes import Advance, Outcome
 from downloads.jobs.state import record_event, record_stage
 from downloads.models import Candidate, Job, JobState
 from downloads.stages import peers
-from downloads.stages.download import block_candidate, cancel_transfer, transfer_cleared
+from downloads.stages.download import (
+    block_candidate,
+    cancel_transfer,
+    held_candidate,
+    transfer_cleared,
+)
 from downloads.wanted import meta_from_dict
+from harmony_site.config import knob
 
 if TYPE_CHECKING:
     from library.services import TaggedFile
@@ -30,7 +35,7 @@ def run_verifying(job: Job) -> Outcome:
     """Verify, tag, name, deduplicate and move the delivered file through the library."""
     from library.services import ingest_file
 
-    candidate = job.current_candidate
+    candidate = held_candidate(job)
     source = {
         "username": candidate.username,
         "filename": candidate.filename,

@@ -9,9 +9,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from downloads.jobs.conf import knob
 from downloads.matching import ranking
 from downloads.models import PeerStat
+from harmony_site.config import knob
 
 logger = logging.getLogger("hdm.peer")
 

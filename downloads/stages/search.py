@@ -12,19 +12,22 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from downloads import clients
-from downloads.jobs.conf import knob
 from downloads.jobs.outcomes import Advance, Outcome, Wait
 from downloads.jobs.state import update_claimed
 from downloads.matching import ranking
 from downloads.models import Candidate, CandidateBlock, Job, JobState, SlskdSearch
 from downloads.models import file_key as make_file_key
 from downloads.stages import budget, peers
+from downloads.stages.dead import dead_after_failures
 from downloads.wanted import meta_from_dict
+from harmony_site.config import knob
 from providers.errors import ProviderError, ProviderNotFound, ProviderUnavailable
 from providers.slskd.types import PeerResponse
 
@@ -33,15 +36,6 @@ logger = logging.getLogger("hdm.search")
 # Rejected files are stored for the "why not this one?" view; a popular query can return tens
 # of thousands, so keep the first few hundred per search.
 MAX_REJECTED_STORED = 500
-
-
-def match_config() -> ranking.MatchConfig:
-    """The matcher's knobs (defaults until the MATCH_* knobs are declared)."""
-    from harmony_site.config import KNOBS_BY_NAME
-
-    if "MATCH_DURATION_TOLERANCE_S" in KNOBS_BY_NAME:
-        return ranking.MatchConfig.from_config()
-    return ranking.MatchConfig()
 
 
 def poll_delay() -> timedelta:
@@ -86,7 +80,7 @@ def _start(job: Job, client, text: str) -> Outcome:
             search_id=str(search.id),
             search_timeout_ms=knob("HDM_SEARCH_TIMEOUT_MS"),
             # slskd drops peers with queueLength >= value: 51 keeps queues of up to 50.
-            maximum_peer_queue_length=match_config().max_queue_length + 1,
+            maximum_peer_queue_length=ranking.MatchConfig.from_config().max_queue_length + 1,
             before_send=budget.spend_search,  # the budget is spent as each POST goes out
         )
     except budget.SearchDeferred as deferred:
@@ -187,22 +181,38 @@ def _delete(client, search: SlskdSearch) -> None:
 
 def store_candidates(job: Job, search: SlskdSearch, responses: Sequence[PeerResponse]) -> int:
     """Rank every offered file and store it (score breakdown or rejection). Returns #ranked."""
-    from library import quality
-
     wanted = meta_from_dict(job.wanted)
-    result = ranking.rank_candidates(
-        wanted,
-        list(responses),
-        profile=quality.QualityProfile.from_config(),
-        peer_stats=peers.peer_stats_for(r.username for r in responses),
-        blocklist=blocked_keys(responses),
-        config=match_config(),
-    )
-    offset = max(job.candidates.exclude(rank=None).values_list("rank", flat=True), default=0)
+    result = ranking.rank_candidates(wanted, list(responses), **match_context(responses))
+    offset = job.candidates.aggregate(top=Max("rank"))["top"] or 0
     rows = [
         ranked_candidate(job, search, item, offset + i) for i, item in enumerate(result.ranked, 1)
     ]
     rows += [_rejected_row(job, search, item) for item in result.rejected[:MAX_REJECTED_STORED]]
+    save_harvest(search, responses, rows)
+    logger.info(
+        "hdm.search.harvested",
+        extra={"job_id": job.pk, "ranked": len(result.ranked), "rejected": len(result.rejected)},
+    )
+    return len(result.ranked)
+
+
+def match_context(responses: Sequence[PeerResponse]) -> dict[str, Any]:
+    """What the matcher weighs besides the wanted items: quality profile, peer history,
+    blocklisted files and the MATCH_* knobs."""
+    from library import quality
+
+    return {
+        "profile": quality.QualityProfile.from_config(),
+        "peer_stats": peers.peer_stats_for(r.username for r in responses),
+        "blocklist": blocked_keys(responses),
+        "config": ranking.MatchConfig.from_config(),
+    }
+
+
+def save_harvest(
+    search: SlskdSearch, responses: Sequence[PeerResponse], rows: list[Candidate]
+) -> None:
+    """Store a search's candidate rows and mark the search harvested, in one transaction."""
     with transaction.atomic():
         # A file seen in an earlier search keeps its row (and its failed state): a failed
         # candidate is never retried in the same job.
@@ -213,11 +223,6 @@ def store_candidates(job: Job, search: SlskdSearch, responses: Sequence[PeerResp
             response_count=len(responses),
             file_count=sum(len(r.files) for r in responses),
         )
-    logger.info(
-        "hdm.search.harvested",
-        extra={"job_id": job.pk, "ranked": len(result.ranked), "rejected": len(result.rejected)},
-    )
-    return len(result.ranked)
 
 
 def blocked_keys(responses: Sequence[PeerResponse]) -> set[tuple[str, str, int]]:
@@ -245,13 +250,10 @@ def ranked_candidate(
     job: Job, search: SlskdSearch, item: ranking.Ranked, rank: int, **extra_score: object
 ) -> Candidate:
     """An unsaved Candidate row for a ranked file, its score breakdown kept for the UI/API."""
-    return Candidate(
-        job=job,
-        search=search,
-        key=make_file_key(item.username, item.filename, item.size),
-        username=item.username,
-        filename=item.filename,
-        size=item.size,
+    return _candidate_row(
+        job,
+        search,
+        item,
         attributes=file_attributes(item.file),
         score={"score": item.score, **item.breakdown, **extra_score},
         rank=rank,
@@ -260,6 +262,19 @@ def ranked_candidate(
 
 
 def _rejected_row(job: Job, search: SlskdSearch, item: ranking.Rejected) -> Candidate:
+    return _candidate_row(
+        job,
+        search,
+        item,
+        score={"detail": item.detail},
+        rejection=str(item.reason),
+        state=Candidate.State.REJECTED,
+    )
+
+
+def _candidate_row(
+    job: Job, search: SlskdSearch, item: ranking.Ranked | ranking.Rejected, **fields: Any
+) -> Candidate:
     return Candidate(
         job=job,
         search=search,
@@ -267,9 +282,7 @@ def _rejected_row(job: Job, search: SlskdSearch, item: ranking.Rejected) -> Cand
         username=item.username,
         filename=item.filename,
         size=item.size,
-        score={"detail": item.detail},
-        rejection=str(item.reason),
-        state=Candidate.State.REJECTED,
+        **fields,
     )
 
 
@@ -291,6 +304,4 @@ def after_harvest(job: Job, search: SlskdSearch) -> Outcome:
 
 
 def queries_exhausted(job: Job) -> Outcome:
-    from downloads.stages.download import dead_after_failures  # download imports this module
-
     return dead_after_failures(job)

@@ -22,9 +22,11 @@ def _live_context() -> dict[str, Any]:
     for job in active:
         # slskd's own counters move between the HDM's polls; the row is the fallback.
         transfer = live.get((job.transfer_username, job.transfer_id))
-        job.live_bytes = transfer.bytes_transferred if transfer else job.bytes_transferred
-        job.live_state = str(transfer.state) if transfer else job.transfer_state
-        job.speed = transfer.average_speed if transfer else None
+        vars(job).update(  # shown by the template beside the row's own fields
+            live_bytes=transfer.bytes_transferred if transfer else job.bytes_transferred,
+            live_state=str(transfer.state) if transfer else job.transfer_state,
+            speed=transfer.average_speed if transfer else None,
+        )
     waiting = selectors.waiting_jobs()
     return {"active": active, "waiting": waiting[:50], "waiting_total": waiting.count()}
 

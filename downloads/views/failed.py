@@ -41,7 +41,9 @@ def dlq_page(request: HttpRequest) -> HttpResponse:
 def _dlq_criteria(request: HttpRequest) -> actions.DeadFilter | None:
     form = DlqActionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.non_field_errors()) or "Nothing was selected.")
+        messages.error(
+            request, " ".join(map(str, form.non_field_errors())) or "Nothing was selected."
+        )
         return None
     reason = form.cleaned_data.get("reason")
     return actions.DeadFilter(

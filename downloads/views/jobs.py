@@ -38,7 +38,7 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
         else [],
         "priority_form": PriorityForm(initial={"priority": job.priority}),
     }
-    if request.htmx and job.state in TERMINAL_STATES:
+    if getattr(request, "htmx", False) and job.state in TERMINAL_STATES:
         # The last refresh: the swapped-in partial carries no polling trigger any more.
         response = HttpResponseStopPolling()
         response.content = render_panel(
@@ -56,7 +56,7 @@ def _candidate_rows(job: Job) -> tuple[list[Candidate], list[Candidate]]:
     """Ranked candidates (with a readable score breakdown) and the first rejected ones."""
     ranked, rejected = [], []
     for candidate in job.candidates.all():
-        candidate.breakdown = _breakdown(candidate.score)
+        vars(candidate)["breakdown"] = _breakdown(candidate.score)  # for the template
         if candidate.state == Candidate.State.REJECTED:
             rejected.append(candidate)
         else:

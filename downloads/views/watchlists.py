@@ -3,9 +3,9 @@ and each watchlist's sync history (new, owned, queued, failed per sync, with the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,13 +20,14 @@ from downloads.forms import (
     WatchlistUpdateForm,
 )
 from downloads.models import Watchlist
+from harmony_site.config import knob
 from harmony_site.ui import render_panel
 from providers.errors import ProviderError
 
 # --- Watchlists ----------------------------------------------------------------------------------
 
 
-def _watchlist_rows() -> list[Watchlist]:
+def _watchlist_rows() -> Sequence[Watchlist]:
     """Every watchlist with its latest sync as `last_sync` (two queries, however many syncs)."""
     from django.db.models import OuterRef, Subquery
 
@@ -41,8 +42,8 @@ def _watchlist_rows() -> list[Watchlist]:
     syncs = WatchlistSync.objects.in_bulk([row.last_sync_id for row in rows if row.last_sync_id])
     outcomes = selectors.sync_outcomes(list(syncs))
     for row in rows:
-        row.last_sync = syncs.get(row.last_sync_id)
-        row.outcome = outcomes.get(row.last_sync_id)
+        vars(row)["last_sync"] = syncs.get(row.last_sync_id)  # for the template
+        vars(row)["outcome"] = outcomes.get(row.last_sync_id)
     return rows
 
 
@@ -59,10 +60,8 @@ def _artist_results(query: str) -> tuple[list[dict[str, str]], str]:
 def _watchlists_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     context = {
         "watchlists": _watchlist_rows(),
-        "form": WatchlistForm(
-            initial={"release_types": settings.WATCHLISTS["WATCHLIST_RELEASE_TYPES"]}
-        ),
-        "interval": settings.WATCHLISTS["WATCHLIST_SYNC_MINUTES"],
+        "form": WatchlistForm(initial={"release_types": knob("WATCHLIST_RELEASE_TYPES")}),
+        "interval": knob("WATCHLIST_SYNC_MINUTES"),
         "release_type_choices": RELEASE_TYPES,
         "query": request.GET.get("q", "").strip()[:200],
         **extra,
@@ -159,7 +158,7 @@ def watchlist_syncs(request: HttpRequest, watchlist_id: int) -> HttpResponse:
     syncs = list(watchlist.syncs.all()[:HISTORY])
     outcomes = selectors.sync_outcomes([sync.pk for sync in syncs])
     for sync in syncs:
-        sync.outcome = outcomes[sync.pk]
+        vars(sync)["outcome"] = outcomes[sync.pk]  # for the template
     chosen = next((s for s in syncs if str(s.pk) == request.GET.get("sync")), None)
     chosen = chosen or (syncs[0] if syncs else None)
     context = {

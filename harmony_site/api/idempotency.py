@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from accounts.auth import actor_for
 from accounts.models import IdempotencyRecord
 from harmony_site.api.exceptions import ApiError
-from harmony_site.config import get_config
+from harmony_site.config import knob
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -67,7 +67,7 @@ def request_fingerprint(request: Request) -> str:
 
 
 def _expiry_cutoff() -> Any:
-    return timezone.now() - timedelta(hours=get_config()["API_IDEMPOTENCY_HOURS"])
+    return timezone.now() - timedelta(hours=knob("API_IDEMPOTENCY_HOURS"))
 
 
 def _reserve(*, caller: str, key: str, digest: str) -> IdempotencyRecord | Response:

@@ -26,7 +26,7 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils import timezone
 
 from harmony_site.api.exceptions import error_response
-from harmony_site.config import get_config
+from harmony_site.config import knob
 
 logger = logging.getLogger("hdm.api")
 
@@ -76,7 +76,7 @@ class ApiErrorMiddleware:
                 "Send the request body with a Content-Length header; chunked bodies are refused.",
                 code="length_required",
             )
-        limit = get_config()["API_MAX_BODY_BYTES"]
+        limit = knob("API_MAX_BODY_BYTES")
         if _declared_length(request) > limit:
             return error_response(
                 413,

@@ -16,8 +16,8 @@ from django.db.models import Q
 
 from downloads.models import JobKind, JobScope
 from downloads.submit import submit_group
+from harmony_site.config import knob
 from harmony_site.integrations import senders
-from harmony_site.integrations.conf import knob
 from harmony_site.integrations.models import Integration, Kind
 
 logger = logging.getLogger("hdm.integrations")

@@ -52,8 +52,8 @@ class IntegrationCollector(Collector):
             labels=["kind"],
         )
         sums = Delivery.objects.values("integration__kind").annotate(n=Sum("failures"))
-        for row in sums:
-            failed.add_metric([row["integration__kind"]], row["n"] or 0)
+        for kind_sum in sums:
+            failed.add_metric([kind_sum["integration__kind"]], kind_sum["n"] or 0)
         yield failed
         syncing = GaugeMetricFamily(
             "harmony_integration_sync_failing",

@@ -20,8 +20,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from harmony_site.config import knob
 from harmony_site.integrations import senders
-from harmony_site.integrations.conf import knob
 from harmony_site.integrations.messages import delivery_payload
 from harmony_site.integrations.models import (
     MEDIA_KINDS,
@@ -43,7 +43,7 @@ DELIVERIES_PER_RUN = 25  # bounds one schedule run; the next run sends the rest
 # Batched events live on in their deliveries' payloads; the log keeps what was sent this long.
 EVENTS_KEPT = timedelta(days=1)
 SENT_KEPT = timedelta(days=90)
-FAILED_EVENT = {
+FAILED_EVENT: dict[str, str] = {
     Kind.APPRISE: "hdm.notify.failed",
     Kind.WEBHOOK: "hdm.webhook.failed",
     Kind.LIDARR: "hdm.lidarr.failed",
@@ -189,7 +189,7 @@ def _failed(delivery: Delivery, exc: Exception, *, now: datetime) -> str:
 def backoff_s(attempt: int) -> float:
     """Exponential backoff with equal jitter: base, 2×base, 4×base… capped at an hour."""
     ceiling = min(BACKOFF_MAX_S, knob("INTEGRATIONS_BACKOFF_S") * 2 ** max(0, attempt - 1))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 def retry_delivery(delivery: Delivery, *, actor: str, now: datetime | None = None) -> bool:

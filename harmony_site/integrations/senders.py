@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
-from harmony_site.integrations.conf import knob
+from harmony_site.config import knob
 from harmony_site.integrations.models import MEDIA_KINDS, Integration, Kind
 from harmony_site.secrets import decrypt_secret
 from providers.errors import ProviderResponseError

@@ -66,7 +66,7 @@ def integration_test(request: HttpRequest, integration_id: int) -> HttpResponse:
     integration = get_object_or_404(Integration, pk=integration_id)
     ok, detail = services.test_integration(integration)
     context = {"integration": integration, "ok": ok, "detail": detail}
-    if request.htmx:
+    if getattr(request, "htmx", False):
         return render(request, "integrations/partials/_test_result.html", context)
     (messages.success if ok else messages.error)(request, f"{integration.name}: {detail}")
     return redirect("integrations:integrations")

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from downloads.models import Job, JobScope, JobState
 from harmony_site import probes
-from harmony_site.integrations.conf import knob
+from harmony_site.config import knob
 from harmony_site.integrations.models import EventKind, Marker
 from harmony_site.integrations.outbox import record_event, subscribers
 from library.models import LibraryFile

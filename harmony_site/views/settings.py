@@ -22,7 +22,7 @@ from accounts.auth import actor_for, role_required
 from accounts.forms import ApiKeyForm, RoleForm, UserForm
 from accounts.models import APIKey
 from harmony_site import configuration
-from harmony_site.config import ConfigError, get_config, load
+from harmony_site.config import ConfigError, get_config, knob, load
 from harmony_site.forms import (
     GROUPS,
     GROUPS_BY_KEY,
@@ -68,11 +68,11 @@ def settings_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         ],
         "key_form": ApiKeyForm(),
         "keys": APIKey.objects.order_by("-created")[:100],
-        "env_key_count": len(get_config()["HARMONY_API_KEYS"]),
+        "env_key_count": len(knob("HARMONY_API_KEYS")),
         "user_form": UserForm(),
         "users": _users(),
         "role_choices": RoleForm.base_fields["role"].choices,
-        "naming_preview": _naming_preview(get_config()["NAMING_TEMPLATE"]),
+        "naming_preview": _naming_preview(knob("NAMING_TEMPLATE")),
     }
     context.update(extra)
     return context

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -228,16 +227,13 @@ def operations_submit(request: HttpRequest) -> HttpResponse:
 @role_required("operator")
 def operations_scan(request: HttpRequest) -> HttpResponse:
     """Start a library scan of MUSIC_DIR in the task cluster."""
-    from django_q.tasks import async_task
-
-    from library.scanning import ScanError, start_scan
+    from library.scanning import ScanError, enqueue_scan
 
     try:
-        run = start_scan(actor=actor_for(request.user))
+        run = enqueue_scan(actor=actor_for(request.user))
     except ScanError as exc:
         messages.error(request, f"The scan could not start: {exc}")
         return redirect("downloads:operations")
-    transaction.on_commit(lambda: async_task("library.tasks.run_scan", run.pk, group="scan"))
     messages.success(request, f"Library scan {run.pk} started.")
     return redirect("downloads:operations")
 

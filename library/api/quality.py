@@ -30,7 +30,7 @@ _ALIASES = {
 _LOSSLESS_CLASSES = ("flac", "flac-hires", "alac", "alac-hires", "wav", "wav-hires")
 
 
-def codec_expression() -> Case:
+def codec_expression() -> tuple[Case, Case]:
     source = Case(When(codec="", then=Lower("format")), default=Lower("codec"))
     whens = [
         When(**{"quality_source_sql__in": names}, then=Value(codec))

@@ -209,7 +209,7 @@ class TrackSerializer(FastReadMixin, serializers.ModelSerializer):
         return track.artist_list
 
     def get_missing(self, track: Track) -> bool:
-        return not track.present_files
+        return not track.present_files  # type: ignore[attr-defined]  # Prefetch(to_attr=...)
 
 
 class VerifyRunSerializer(serializers.ModelSerializer):

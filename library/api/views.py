@@ -10,9 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, QuerySet
-from django_q.tasks import async_task
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
@@ -36,7 +34,7 @@ from library.api.serializers import (
     VerifyRunSerializer,
 )
 from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track, VerifyRun
-from library.scanning import ScanError, start_scan
+from library.scanning import ScanError, enqueue_scan
 from library.selectors import present_files_prefetch
 
 _FILE_MODEL_FIELDS = {field.attname for field in LibraryFile._meta.concrete_fields} | {
@@ -47,14 +45,14 @@ _FILE_MODEL_FIELDS = {field.attname for field in LibraryFile._meta.concrete_fiel
 def artists() -> QuerySet[Artist]:
     return Artist.objects.annotate(
         album_count=Count("albums", distinct=True), track_count=Count("tracks", distinct=True)
-    ).order_by(*Artist._meta.ordering, "id")  # GROUP BY queries drop Meta.ordering
+    ).order_by(*(Artist._meta.ordering or ()), "id")  # GROUP BY queries drop Meta.ordering
 
 
 def albums() -> QuerySet[Album]:
     return (
         Album.objects.select_related("album_artist")
         .annotate(track_count=Count("tracks"))
-        .order_by(*Album._meta.ordering, "id")
+        .order_by(*(Album._meta.ordering or ()), "id")
     )
 
 
@@ -185,13 +183,11 @@ class ScanList(generics.ListCreateAPIView):
         data = ScanStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            run = start_scan(
+            run = enqueue_scan(
                 _scan_root(data.validated_data.get("path", "")), actor=actor_for(request.user)
             )
         except ScanError as exc:
             raise ValidationError({"path": [str(exc)]}) from exc
-        # Enqueue after commit so the worker finds the row (scan_library claims it first).
-        transaction.on_commit(lambda: async_task("library.tasks.run_scan", run.pk, group="scan"))
         return Response(ScanSerializer(run).data, status=201)
 
 
@@ -206,10 +202,7 @@ class VerifyRunList(generics.ListCreateAPIView):
     @extend_schema(request=None, responses={201: VerifyRunSerializer})
     @idempotent
     def post(self, request: Request) -> Response:
-        run = reverify.start_reverify(actor=actor_for(request.user))
-        transaction.on_commit(
-            lambda: async_task("library.tasks.run_reverify", run.pk, group="verify")
-        )
+        run = reverify.enqueue_reverify(actor=actor_for(request.user))
         return Response(VerifyRunSerializer(run).data, status=201)
 
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from providers.types import TrackMeta
 
 Fields = dict[str, list[str]]
+# A mutagen file as the format modules use it: mutagen declares `FileType.tags` as None, while
+# each format's tags object (ID3, MP4Tags, VComment) has its own dynamic API.
+TaggedFile = Any
 
 FIELD_NAMES: tuple[str, ...] = (
     "title",

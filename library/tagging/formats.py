@@ -83,7 +83,8 @@ def open_audio(path: Path, *, check_extension: bool = True) -> tuple[str, mutage
         raise UnreadableAudio(f"{path.name}: file not found", code="missing") from None
     except OSError as exc:
         raise UnreadableAudio(f"{path.name}: cannot be read ({exc.strerror})") from None
-    audio.filename = str(path)  # parsed from a handle: saving writes back to the path
+    # Parsed from a handle: saving writes back to the path (mutagen declares `filename` None).
+    audio.filename = str(path)  # type: ignore[assignment]
     return fmt, audio
 
 

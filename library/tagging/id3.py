@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from mutagen import FileType, id3
+from collections.abc import Callable
+from typing import Any
+
+from mutagen import id3
 
 from library.tagging.fields import (
     Fields,
     Picture,
+    TaggedFile,
     format_lrc,
     join_pair,
     parse_lrc,
@@ -34,8 +38,8 @@ V23_SEPARATOR = "/"  # ID3v2.3 has no multi-value text frames; its spec joins wi
 _LANG = "xxx"  # ISO-639-2 "unknown": we rarely know the lyrics' language
 
 
-def read_fields(audio: FileType) -> Fields:
-    tags = audio.tags or {}
+def read_fields(audio: TaggedFile) -> Fields:
+    tags: Any = audio.tags or {}
     fields: Fields = {}
     for name, frame_id in TEXT_FRAMES.items():
         frame = tags.get(frame_id)
@@ -62,7 +66,7 @@ def read_fields(audio: FileType) -> Fields:
     return fields
 
 
-def write_fields(audio: FileType, fields: Fields) -> None:
+def write_fields(audio: TaggedFile, fields: Fields) -> None:
     if audio.tags is None:
         audio.add_tags()
     tags = audio.tags
@@ -92,7 +96,7 @@ def write_fields(audio: FileType, fields: Fields) -> None:
             )
 
 
-def write_lyrics(audio: FileType, plain: str, synced: str) -> None:
+def write_lyrics(audio: TaggedFile, plain: str, synced: str) -> None:
     if plain:
         audio.tags.delall("USLT")
         audio.tags.add(id3.USLT(encoding=3, lang=_LANG, desc="", text=plain))
@@ -104,14 +108,14 @@ def write_lyrics(audio: FileType, plain: str, synced: str) -> None:
         )
 
 
-def read_lyrics(audio: FileType) -> tuple[str, str]:
-    tags = audio.tags or {}
+def read_lyrics(audio: TaggedFile) -> tuple[str, str]:
+    tags: Any = audio.tags or {}
     uslt = next(iter(tags.getall("USLT")), None) if tags else None
     sylt = next(iter(tags.getall("SYLT")), None) if tags else None
     return (uslt.text if uslt else "", format_lrc(list(sylt.text)) if sylt else "")
 
 
-def write_picture(audio: FileType, picture: Picture) -> None:
+def write_picture(audio: TaggedFile, picture: Picture) -> None:
     kept = [f for f in audio.tags.getall("APIC") if f.type != id3.PictureType.COVER_FRONT]
     audio.tags.delall("APIC")
     for frame in kept:
@@ -126,18 +130,18 @@ def write_picture(audio: FileType, picture: Picture) -> None:
     audio.tags.add(cover)
 
 
-def has_picture(audio: FileType) -> bool:
+def has_picture(audio: TaggedFile) -> bool:
     return bool(audio.tags) and any(
         f.type == id3.PictureType.COVER_FRONT for f in audio.tags.getall("APIC")
     )
 
 
-def clear(audio: FileType) -> None:
+def clear(audio: TaggedFile) -> None:
     if audio.tags is not None:
         audio.tags.clear()
 
 
-def save(audio: FileType, *, version: int) -> None:
+def save(audio: TaggedFile, *, version: int) -> None:
     """Save as ID3v2.4, or v2.3 with multi-valued frames joined by '/' (mutagen converts dates)."""
     if version == 3:
         audio.tags.update_to_v23()
@@ -147,15 +151,20 @@ def save(audio: FileType, *, version: int) -> None:
         audio.save(v2_version=4)
 
 
-def snapshot(audio: FileType) -> dict[str, list[str]]:
+# Binary frames, by mutagen class (whose attributes mutagen does not declare to type checkers).
+_SNAPSHOTS: dict[str, Callable[[Any], list[str]]] = {
+    "APIC": lambda f: [f"<{f.mime} type {int(f.type)} {len(f.data)} bytes>"],
+    "UFID": lambda f: [f.data.decode("ascii", "replace")],
+    "SYLT": lambda f: [f"<{len(f.text)} synced lines>"],
+}
+
+
+def snapshot(audio: TaggedFile) -> dict[str, list[str]]:
     snap: dict[str, list[str]] = {}
     for frame in (audio.tags or {}).values():
-        if isinstance(frame, id3.APIC):
-            text = [f"<{frame.mime} type {int(frame.type)} {len(frame.data)} bytes>"]
-        elif isinstance(frame, id3.UFID):
-            text = [frame.data.decode("ascii", "replace")]
-        elif isinstance(frame, id3.SYLT):
-            text = [f"<{len(frame.text)} synced lines>"]
+        special = _SNAPSHOTS.get(type(frame).__name__)
+        if special is not None:
+            text = special(frame)
         elif hasattr(frame, "text"):
             text = (
                 [str(t) for t in frame.text] if isinstance(frame.text, list) else [str(frame.text)]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from mutagen import FileType
+from typing import Any
+
 from mutagen.mp4 import MP4Cover, MP4FreeForm
 
-from library.tagging.fields import Fields, Picture
+from library.tagging.fields import Fields, Picture, TaggedFile
 
 ATOMS: dict[str, str] = {
     "title": "\xa9nam",
@@ -31,8 +32,8 @@ SYNCED_LYRICS_ATOM = _ITUNES + "SYNCEDLYRICS"  # no standard exists; kept so not
 _PAIRS = (("trkn", "tracknumber", "tracktotal"), ("disk", "discnumber", "disctotal"))
 
 
-def read_fields(audio: FileType) -> Fields:
-    tags = audio.tags or {}
+def read_fields(audio: TaggedFile) -> Fields:
+    tags: Any = audio.tags or {}
     fields: Fields = {}
     for name, atom in ATOMS.items():
         if values := [str(v) for v in tags.get(atom, []) if str(v).strip()]:
@@ -51,7 +52,7 @@ def read_fields(audio: FileType) -> Fields:
     return fields
 
 
-def write_fields(audio: FileType, fields: Fields) -> None:
+def write_fields(audio: TaggedFile, fields: Fields) -> None:
     if audio.tags is None:
         audio.add_tags()
     tags = audio.tags
@@ -68,35 +69,35 @@ def write_fields(audio: FileType, fields: Fields) -> None:
             tags[atom] = [(int(fields[number][0]), int(fields.get(total, ["0"])[0]))]
 
 
-def write_lyrics(audio: FileType, plain: str, synced: str) -> None:
+def write_lyrics(audio: TaggedFile, plain: str, synced: str) -> None:
     if plain:
         audio.tags[LYRICS_ATOM] = [plain]
     if synced:
         audio.tags[SYNCED_LYRICS_ATOM] = [MP4FreeForm(synced.encode("utf-8"))]
 
 
-def read_lyrics(audio: FileType) -> tuple[str, str]:
-    tags = audio.tags or {}
+def read_lyrics(audio: TaggedFile) -> tuple[str, str]:
+    tags: Any = audio.tags or {}
     synced = [bytes(v).decode("utf-8", "replace") for v in tags.get(SYNCED_LYRICS_ATOM, [])]
     return (next(iter(tags.get(LYRICS_ATOM, [])), ""), next(iter(synced), ""))
 
 
-def write_picture(audio: FileType, picture: Picture) -> None:
+def write_picture(audio: TaggedFile, picture: Picture) -> None:
     # MP4 has no picture types: the first `covr` image is the front cover.
     kind = MP4Cover.FORMAT_PNG if picture.mime == "image/png" else MP4Cover.FORMAT_JPEG
     audio.tags["covr"] = [MP4Cover(picture.data, imageformat=kind)]
 
 
-def has_picture(audio: FileType) -> bool:
+def has_picture(audio: TaggedFile) -> bool:
     return bool((audio.tags or {}).get("covr"))
 
 
-def clear(audio: FileType) -> None:
+def clear(audio: TaggedFile) -> None:
     if audio.tags is not None:
         audio.tags.clear()
 
 
-def snapshot(audio: FileType) -> dict[str, list[str]]:
+def snapshot(audio: TaggedFile) -> dict[str, list[str]]:
     snap: dict[str, list[str]] = {}
     for key, values in (audio.tags or {}).items():
         items = values if isinstance(values, list) else [values]

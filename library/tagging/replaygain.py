@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mutagen import FileType
 from mutagen.id3 import ID3, TXXX
 from mutagen.mp4 import AtomDataType, MP4FreeForm
+
+from library.tagging.fields import TaggedFile
 
 REFERENCE_LUFS = -18.0  # ReplayGain 2.0
 OPUS_REFERENCE_LUFS = -23.0  # EBU R128, what the Opus R128_* gains are relative to
@@ -55,7 +56,7 @@ def replaygain_values(gain: ReplayGain, fmt: str) -> dict[str, str]:
     return values
 
 
-def write_replaygain(audio: FileType, fmt: str, gain: ReplayGain) -> None:
+def write_replaygain(audio: TaggedFile, fmt: str, gain: ReplayGain) -> None:
     """Set the ReplayGain tags on a parsed mutagen file (the caller saves it)."""
     values = replaygain_values(gain, fmt)
     if fmt in ("mp3", "wav"):

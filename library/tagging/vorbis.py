@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 
-from mutagen import FileType
 from mutagen.flac import FLAC
 from mutagen.flac import Picture as FlacPicture
 
-from library.tagging.fields import Fields, Picture, split_pair
+from library.tagging.fields import Fields, Picture, TaggedFile, split_pair
 
 KEYS: dict[str, str] = {
     "title": "TITLE",
@@ -35,7 +34,7 @@ PICARD_ARTISTS = "ARTISTS"  # Picard's multi-valued artist list, read when prese
 _ALIASES = {"tracktotal": "TOTALTRACKS", "disctotal": "TOTALDISCS"}
 
 
-def _comments(audio: FileType) -> dict[str, list[str]]:
+def _comments(audio: TaggedFile) -> dict[str, list[str]]:
     """KEY -> values in one pass: mutagen's own lookup scans every comment for each key."""
     comments: dict[str, list[str]] = {}
     for key, value in audio.tags or ():
@@ -43,7 +42,7 @@ def _comments(audio: FileType) -> dict[str, list[str]]:
     return comments
 
 
-def read_fields(audio: FileType) -> Fields:
+def read_fields(audio: TaggedFile) -> Fields:
     tags = _comments(audio)
     fields: Fields = {}
     for name, key in KEYS.items():
@@ -63,7 +62,7 @@ def read_fields(audio: FileType) -> Fields:
     return fields
 
 
-def write_fields(audio: FileType, fields: Fields) -> None:
+def write_fields(audio: TaggedFile, fields: Fields) -> None:
     if audio.tags is None:
         audio.add_tags()
     for name, values in fields.items():
@@ -74,14 +73,14 @@ def write_fields(audio: FileType, fields: Fields) -> None:
         audio.tags[PICARD_ARTISTS] = fields["artists"]  # a stale list would win when read
 
 
-def write_lyrics(audio: FileType, plain: str, synced: str) -> None:
+def write_lyrics(audio: TaggedFile, plain: str, synced: str) -> None:
     if plain:
         audio.tags[LYRICS_KEY] = [plain]
     if synced:
         audio.tags[SYNCED_LYRICS_KEY] = [synced]
 
 
-def read_lyrics(audio: FileType) -> tuple[str, str]:
+def read_lyrics(audio: TaggedFile) -> tuple[str, str]:
     tags = _comments(audio)
     return (
         next(iter(tags.get(LYRICS_KEY, [])), ""),
@@ -89,7 +88,7 @@ def read_lyrics(audio: FileType) -> tuple[str, str]:
     )
 
 
-def write_picture(audio: FileType, picture: Picture) -> None:
+def write_picture(audio: TaggedFile, picture: Picture) -> None:
     block = FlacPicture()
     block.type = 3  # front cover
     block.mime = picture.mime
@@ -107,7 +106,7 @@ def write_picture(audio: FileType, picture: Picture) -> None:
     audio.tags[PICTURE_KEY] = [*kept, base64.b64encode(block.write()).decode("ascii")]
 
 
-def has_picture(audio: FileType) -> bool:
+def has_picture(audio: TaggedFile) -> bool:
     if isinstance(audio, FLAC):
         return any(p.type == 3 for p in audio.pictures)
     return any(_picture_type(v) == 3 for v in _comments(audio).get(PICTURE_KEY, []))
@@ -120,14 +119,14 @@ def _picture_type(encoded: str) -> int | None:
         return None
 
 
-def clear(audio: FileType) -> None:
+def clear(audio: TaggedFile) -> None:
     if audio.tags is not None:
         audio.tags.clear()
     if isinstance(audio, FLAC):
         audio.clear_pictures()
 
 
-def snapshot(audio: FileType) -> dict[str, list[str]]:
+def snapshot(audio: TaggedFile) -> dict[str, list[str]]:
     snap = _comments(audio)
     if PICTURE_KEY in snap:
         snap[PICTURE_KEY] = [f"<picture {len(v)} base64 chars>" for v in snap[PICTURE_KEY]]

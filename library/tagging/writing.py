@@ -37,9 +37,9 @@ class TagOptions:
 
     @classmethod
     def from_config(cls) -> TagOptions:
-        from harmony_site.config import get_config
+        from harmony_site.config import knobs
 
-        config = get_config()
+        config = knobs()
         return cls(
             id3_version=3 if config["ID3_VERSION"] == "2.3" else 4,
             clear_existing=config["TAG_CLEAR_EXISTING"],

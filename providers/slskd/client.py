@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from harmony_site.config import get_config
+from harmony_site.config import knob
 from providers.errors import (
     ProviderError,
     ProviderNotConfigured,
@@ -78,12 +78,7 @@ class SlskdConfig:
 
 
 def load_slskd_config() -> SlskdConfig:
-    """The SLSKD_* knobs; a Django setting of the same name overrides (tests, fixtures)."""
-    config = get_config()
-
-    def knob(name: str) -> Any:
-        return getattr(settings, name, config[name])
-
+    """The SLSKD_* knobs."""
     return SlskdConfig(
         url=str(knob("SLSKD_URL")).strip().rstrip("/"),
         api_key=str(knob("SLSKD_API_KEY")).strip(),

@@ -254,7 +254,7 @@ class SpotifyClient:
         reader = Reader(f"GET {path}")
         return [album_from(reader, item) for item in self._pages(path, params)]
 
-    def search(self, query: str, type: str = "track", limit: int = SEARCH_MAX) -> list[TrackMeta]:  # noqa: A002
+    def search(self, query: str, type: str = "track", limit: int = SEARCH_MAX) -> list[TrackMeta]:
         """One page of track search results (at most 10 since February 2026)."""
         if type != "track":
             raise ValueError("Harmony searches tracks only")

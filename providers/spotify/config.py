@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harmony_site.config import get_config
+from harmony_site.config import knobs
 
 SCOPES = (
     "playlist-read-private",
@@ -36,7 +36,7 @@ class SpotifyConfig:
 
 def load_spotify_config() -> SpotifyConfig:
     """The current SPOTIFY_* knob values."""
-    config = get_config()
+    config = knobs()
     return SpotifyConfig(
         mode=str(config["SPOTIFY_MODE"]).lower(),
         client_id=config["SPOTIFY_CLIENT_ID"].strip(),

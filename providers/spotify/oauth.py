@@ -131,15 +131,6 @@ def oauth_disconnect() -> None:
     logger.info("hdm.spotify.oauth_disconnected")
 
 
-def refresh_login() -> dict[str, Any]:
-    """Refresh the stored login now (probe and status use); returns `oauth_status()`."""
-    tokens = load_tokens()
-    if tokens is None:
-        raise OAuthError("Spotify is not connected")
-    UserTokenSource(load_spotify_config()).renew(tokens.access_token)
-    return oauth_status()
-
-
 # -- steps ------------------------------------------------------------------------------------
 def _callback_params(redirect_url: str) -> dict[str, str]:
     text = (redirect_url or "").strip()

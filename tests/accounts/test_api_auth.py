@@ -26,11 +26,8 @@ def test_without_any_key_the_api_is_open(client):
     assert client.post("/api/v1/admin").status_code == 200
 
 
-def test_configured_key_gives_admin_access(client, settings, monkeypatch):
-    from harmony_site import config
-
-    cfg = config.get_config()
-    monkeypatch.setitem(cfg.values, "HARMONY_API_KEYS", ["env-key-1", "env-key-2"])
+def test_configured_key_gives_admin_access(client, knobs):
+    knobs["HARMONY_API_KEYS"] = ["env-key-1", "env-key-2"]
     assert client.get("/api/v1/default").status_code == 401
     response = client.post("/api/v1/admin", headers={"X-API-Key": "env-key-2"})
     assert response.status_code == 200
@@ -121,8 +118,8 @@ def test_key_in_the_query_string_is_refused_even_when_valid(client, api_key, par
     assert client.get(f"/api/v1/viewer?{param}=x").status_code == 401
 
 
-def test_repeated_wrong_keys_are_throttled_with_429(client, api_key, settings):
-    settings.API_KEY_FAILURE_LIMIT = 3
+def test_repeated_wrong_keys_are_throttled_with_429(client, api_key, knobs):
+    knobs["API_KEY_FAILURE_LIMIT"] = 3
     key = api_key()
     for _ in range(3):
         assert client.get("/api/v1/viewer", headers={"X-API-Key": "x.y"}).status_code == 401
@@ -169,12 +166,11 @@ def test_plain_key_is_nowhere_in_the_database(api_key):
     assert stored.hashed_key.startswith("sha512$$")
 
 
-def test_client_ip_trusts_forwarded_for_only_behind_a_proxy(rf, monkeypatch):
+def test_client_ip_trusts_forwarded_for_only_behind_a_proxy(rf, knobs):
     from accounts.auth import client_ip
-    from harmony_site.config import get_config
 
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9")
     assert client_ip(request) == "10.0.0.1"
-    monkeypatch.setitem(get_config().values, "BEHIND_PROXY", True)
+    knobs["BEHIND_PROXY"] = True
     # The proxy appends the real client last; anything before it the client could forge.
     assert client_ip(request) == "203.0.113.9"

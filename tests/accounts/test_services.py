@@ -1,5 +1,6 @@
 """Users, roles, the first admin, the setup wizard and API-key services and commands."""
 
+import dataclasses
 import logging
 import re
 from io import StringIO
@@ -14,6 +15,7 @@ from django.test import Client
 from accounts import services
 from accounts.models import APIKey, SetupToken
 from accounts.roles import has_role, user_role
+from harmony_site.config import get_config
 from tests.accounts.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -61,16 +63,12 @@ def test_admin_site_is_for_admins_only(logged_in):
     assert logged_in("admin").get("/admin/").status_code == 200
 
 
-def test_bootstrap_creates_the_first_admin_from_the_environment_once(monkeypatch, settings):
-    from harmony_site.config import get_config
-
-    values = get_config().values
-    monkeypatch.setitem(values, "HARMONY_ADMIN_USER", "boss")
-    monkeypatch.setitem(values, "HARMONY_ADMIN_PASSWORD", PASSWORD)
+def test_bootstrap_creates_the_first_admin_from_the_environment_once(knobs):
+    knobs.update(HARMONY_ADMIN_USER="boss", HARMONY_ADMIN_PASSWORD=PASSWORD)
     assert services.bootstrap_first_admin() is None
     boss = get_user_model().objects.get()
     assert boss.is_superuser and user_role(boss) == "admin"
-    monkeypatch.setitem(values, "HARMONY_ADMIN_USER", "other")
+    knobs["HARMONY_ADMIN_USER"] = "other"
     services.bootstrap_first_admin()
     assert get_user_model().objects.count() == 1
 
@@ -162,13 +160,12 @@ def test_api_key_created_in_the_admin_is_shown_once(logged_in):
     assert shown.group() not in client.get("/admin/accounts/apikey/").content.decode()
 
 
-def test_secrets_never_reach_the_log_or_the_displayed_configuration(monkeypatch, caplog):
-    from harmony_site.config import get_config
-
-    config = get_config()
-    monkeypatch.setitem(config.values, "HARMONY_ADMIN_USER", "boss")
-    monkeypatch.setitem(config.values, "HARMONY_ADMIN_PASSWORD", PASSWORD)
-    monkeypatch.setitem(config.values, "HARMONY_API_KEYS", ["env-secret-key-0123456789"])
+def test_secrets_never_reach_the_log_or_the_displayed_configuration(knobs, caplog):
+    knobs.update(
+        HARMONY_ADMIN_USER="boss",
+        HARMONY_ADMIN_PASSWORD=PASSWORD,
+        HARMONY_API_KEYS=["env-secret-key-0123456789"],
+    )
     with caplog.at_level(logging.DEBUG):
         services.bootstrap_first_admin()
         _, plaintext = services.create_api_key(name="ci", role="viewer", actor="test")
@@ -176,6 +173,7 @@ def test_secrets_never_reach_the_log_or_the_displayed_configuration(monkeypatch,
     logged = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
     for secret in (PASSWORD, plaintext, plaintext.partition(".")[2], "env-secret-key-0123456789"):
         assert secret not in logged
+    config = dataclasses.replace(get_config(), values=knobs)
     assert config.display_value("HARMONY_ADMIN_PASSWORD") == "********"
     assert config.display_value("HARMONY_API_KEYS") == "********"
 

@@ -124,8 +124,8 @@ def test_unhandled_exception_is_a_json_500(admin_api, monkeypatch):
     assert "secret internals" not in error["message"]
 
 
-def test_throttled_is_a_json_429_with_retry_after(db, settings):
-    settings.API_KEY_FAILURE_LIMIT = 1
+def test_throttled_is_a_json_429_with_retry_after(db, knobs):
+    knobs["API_KEY_FAILURE_LIMIT"] = 1
     client = Client(headers={"X-API-Key": "wrong.key"})
     client.get("/api/v1/library/tracks")
     response = client.get("/api/v1/library/tracks")

@@ -20,18 +20,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def hdm(settings):
-    """The Downloads knobs, made fast for tests; tweak `settings.HDM[...]` further per test."""
-    settings.HDM = {
-        **settings.HDM,
-        "HDM_POLL_INTERVAL_S": 0.02,
-        "HDM_SEARCH_MIN_GAP_S": 0.0,
-        "HDM_BACKOFF_PEER_S": 0.0,
-        "HDM_BACKOFF_VERIFY_S": 0.0,
-        "HDM_SLSKD_RETRY_GRACE_S": 0.1,
-        "HDM_FILE_APPEAR_TIMEOUT_S": 0.5,
-    }
-    return settings.HDM
+def hdm(knobs):
+    """The Downloads knobs, made fast for tests; tweak `hdm[...]` (the `knobs`) per test."""
+    knobs.update(
+        HDM_POLL_INTERVAL_S=0.02,
+        HDM_SEARCH_MIN_GAP_S=0.0,
+        HDM_BACKOFF_PEER_S=0.0,
+        HDM_BACKOFF_VERIFY_S=0.0,
+        HDM_SLSKD_RETRY_GRACE_S=0.1,
+        HDM_FILE_APPEAR_TIMEOUT_S=0.5,
+    )
+    return knobs
 
 
 WORDS = (
@@ -92,6 +91,18 @@ def settle(*jobs, timeout: float = 30.0) -> list:
         if not dispatch.dispatch_due():
             time.sleep(0.005)  # a poll step; the deadline above decides, not this pause
     return list(Job.objects.filter(pk__in=ids).order_by("pk"))
+
+
+def submit_track(n: int = 1, *, run: bool = True):
+    """Submit wanted track n and (unless `run` is False) drive it to a final state."""
+    from downloads import submit
+    from downloads.models import Job
+
+    result = submit.submit_wanted(make_meta(n), kind="manual", actor="test")
+    assert result.status == "enqueued"
+    if run:
+        settle(result.job)
+    return Job.objects.get(pk=result.job.pk)
 
 
 def child_env() -> dict[str, str]:

@@ -66,7 +66,7 @@ def test_processes_share_one_budget(hdm, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_minimum_gap_holds_between_search_posts_even_under_429_retries(hdm, world, settings):
+def test_the_minimum_gap_holds_between_search_posts_even_under_429_retries(hdm, world):
     """The gap is spent as the POST goes out: the HTTP layer's retry of a 429 is a second POST
     inside the gap, so it is not sent; the job waits for the budget instead."""
     from downloads import submit
@@ -75,7 +75,7 @@ def test_the_minimum_gap_holds_between_search_posts_even_under_429_retries(hdm, 
     from tests.fakes.base import Reply
 
     hdm["HDM_SEARCH_MIN_GAP_S"] = 600.0
-    settings.SLSKD_MAX_RETRY_AFTER = 60.0
+    hdm["SLSKD_MAX_RETRY_AFTER"] = 60.0
     world.offer("good_peer")
     world.fake.inject("POST", r"/api/v0/searches", Reply.json("busy", 429, **{"Retry-After": "0"}))
     job = submit.submit_wanted(make_meta(1), kind="manual", actor="test").job

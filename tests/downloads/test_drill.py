@@ -85,7 +85,7 @@ def _worker_pid(job: Job) -> int | None:
 def test_sigkilled_workers_mid_download_still_complete_each_job_once(
     hdm, settings, library_dirs, fake_slskd, audio_cache, tmp_path
 ):
-    settings.HDM = {**hdm, "HDM_LEASE_S": 4.0}
+    hdm["HDM_LEASE_S"] = 4.0
     for n in TRACKS:
         _offer(fake_slskd, audio_cache, tmp_path, n)
     # The first transfer polls hang long enough for the test to kill the claiming worker.
@@ -161,7 +161,7 @@ def test_sigkilled_workers_mid_move_leave_every_file_once_and_whole(
     from library.moving import TEMP_PREFIX
     from library.tagging import read_audio
 
-    settings.HDM = {**hdm, "HDM_LEASE_S": 2.0}
+    hdm["HDM_LEASE_S"] = 2.0
     marks = tmp_path / "marks"
     marks.mkdir()
     for n in MOVE_TRACKS:
@@ -257,7 +257,7 @@ def test_kills_between_a_write_and_its_record_lose_nothing_and_fetch_nothing_twi
 ):
     """Workers killed after slskd accepted an enqueue and after tagging: every job still ends
     done once, each transfer was adopted (never enqueued twice) and no good file quarantined."""
-    settings.HDM = {**hdm, "HDM_LEASE_S": 2.0}
+    hdm["HDM_LEASE_S"] = 2.0
     marks = tmp_path / "marks"
     marks.mkdir()
     for n in RECORD_TRACKS:

@@ -17,25 +17,16 @@ from downloads.models import (
     SlskdSearch,
 )
 from downloads.stages import download
-from tests.downloads.conftest import FOLDER, WORDS, make_meta, settle
+from tests.downloads.conftest import FOLDER, WORDS, make_meta, settle, submit_track
 from tests.fakes import slskd as fake_slskd_module
 from tests.fakes.slskd_data import peer_file, peer_response
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _submit(n: int = 1, *, run: bool = True) -> Job:
-    """Submit wanted track n and (unless `run` is False) drive it to a final state."""
-    result = submit.submit_wanted(make_meta(n), kind="manual", actor="test")
-    assert result.status == "enqueued"
-    if run:
-        settle(result.job)
-    return Job.objects.get(pk=result.job.pk)
-
-
 def test_a_wanted_track_ends_verified_tagged_and_in_the_library(world, library_dirs):
     world.offer("good_peer")
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE, list(job.events.values_list("reason", "details"))
     assert job.library_file is not None and job.track is not None
     target = library_dirs[1] / job.library_file.path
@@ -70,7 +61,7 @@ def test_a_wanted_track_ends_verified_tagged_and_in_the_library(world, library_d
 
 def test_an_owned_track_is_skipped_without_a_search(world):
     world.offer("good_peer")
-    first = _submit(1)
+    first = submit_track(1)
     assert first.state == JobState.DONE
     again = submit.submit_wanted(make_meta(1), kind="manual", actor="test")
     assert again.status == "owned" and again.job is None
@@ -82,7 +73,7 @@ def test_a_peer_file_name_with_a_lone_surrogate_is_skipped_and_the_search_delete
     broken = peer_file(f"{FOLDER}\\01 - Bad \ud800 Name.flac", 1000, length=2)
     world.offer("good_peer")
     world.responses[WORDS[1]].insert(0, peer_response("odd_peer", [broken]))
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE, list(job.events.values_list("reason", "details"))
     assert not job.candidates.filter(username="odd_peer").exists()
     assert not world.fake.searches
@@ -96,7 +87,7 @@ def test_a_search_is_deleted_even_when_harvesting_it_fails(world, hdm, monkeypat
         raise RuntimeError("a bug while ranking")
 
     monkeypatch.setattr("downloads.stages.search.store_candidates", broken)
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DEAD and job.dead_reason == DeadReason.INTERNAL_ERROR
     assert SlskdSearch.objects.filter(job=job).count() == 2  # the retry searched again
     assert not world.fake.searches
@@ -105,7 +96,7 @@ def test_a_search_is_deleted_even_when_harvesting_it_fails(world, hdm, monkeypat
 def test_a_failing_peer_is_left_for_the_next_candidate(world):
     world.offer("fast_but_bad", speed=9_000_000, outcome="rejected")
     world.offer("slow_but_good", speed=10_000)
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE
     failed = job.candidates.get(username="fast_but_bad")
     assert failed.state == Candidate.State.FAILED and failed.failure_reason == "rejected"
@@ -118,15 +109,15 @@ def test_a_peer_failing_twice_is_excluded(world):
         world.offer("flaky", n, speed=9_000_000, outcome="errored")
         world.offer(f"steady{n}", n, free_slot=False)
     world.fake.script_transfer("flaky", outcome="errored")
-    _submit(1)
+    submit_track(1)
     stat = PeerStat.objects.get(username="flaky")
     assert stat.window_failures == 1 and stat.excluded_until is None
-    _submit(2)
+    submit_track(2)
     stat.refresh_from_db()
     assert stat.window_failures == 2 and stat.excluded_until is not None
     world.offer("flaky", 3, speed=9_000_000)
     world.offer("steady3", 3, free_slot=False)
-    third = _submit(3)
+    third = submit_track(3)
     assert third.state == JobState.DONE
     assert third.candidates.get(state=Candidate.State.CHOSEN).username == "steady3"
 
@@ -135,7 +126,7 @@ def test_a_transfer_queued_remotely_too_long_is_cancelled(world, hdm):
     hdm["TRANSFER_QUEUED_TIMEOUT_S"] = 1.0
     world.offer("long_queue", speed=9_000_000, outcome="stall")
     world.offer("free_slot", speed=10_000)
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE, list(job.events.values_list("reason", "details"))
     failed = job.candidates.get(username="long_queue")
     assert failed.failure_reason == "queued_timeout"
@@ -159,7 +150,7 @@ def test_a_stalled_transfer_is_cancelled(world, hdm, monkeypatch):
             original(fake, transfer)
 
     monkeypatch.setitem(fake_slskd_module._TRANSFER_STEPS, "InProgress", frozen)
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE
     assert job.candidates.get(username="stuck").failure_reason == "stalled"
     assert world.fake.transfers_for("stuck", job.candidates.get(username="stuck").filename)[
@@ -171,7 +162,7 @@ def test_a_file_failing_verification_is_blocklisted_and_the_next_tried(world):
     garbage = bytes(len(world.audio(1)))  # the right size, but not audio at all
     world.offer("liar", content=garbage, speed=9_000_000)
     world.offer("honest", speed=10_000)
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE
     liar = job.candidates.get(username="liar")
     assert liar.state == Candidate.State.FAILED and liar.failure_reason.startswith("verify:")
@@ -183,7 +174,7 @@ def test_a_file_failing_verification_is_blocklisted_and_the_next_tried(world):
 
 def test_no_candidates_ends_in_the_dead_letter_queue(world):
     world.fake.script_search("alpha", responses=[])
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DEAD
     assert job.dead_reason == DeadReason.NO_CANDIDATES
     assert job.live_key is None
@@ -195,7 +186,7 @@ def test_no_candidates_ends_in_the_dead_letter_queue(world):
 def test_slskd_logged_out_pauses_searching(world):
     world.offer("good_peer")
     world.fake.set_logged_in(False)
-    job = _submit(1, run=False)
+    job = submit_track(1, run=False)
     assert job.state == JobState.SEARCHING
     from downloads.stages.budget import budget_status
 
@@ -207,7 +198,7 @@ def test_a_job_rerun_after_a_crash_in_moving_finishes_without_going_back(world, 
     from downloads.stages import ingest
 
     world.offer("good_peer")
-    job = _submit(1, run=False)
+    job = submit_track(1, run=False)
     settle_until = [job]
     # Stop the first run right after "moving" is recorded, as a killed worker would.
     real = ingest.enter_step
@@ -278,7 +269,7 @@ def test_waits_are_not_slept_in_the_worker(world, hdm, monkeypatch):
         raise AssertionError(f"a task slept {seconds} s")
 
     monkeypatch.setattr(time_module, "sleep", no_sleep)
-    job = _submit(1, run=False)
+    job = submit_track(1, run=False)
     assert job.state == JobState.SEARCHING and job.claimed_by == ""
     assert job.next_attempt_at is not None and job.current_search_id is not None
 
@@ -294,7 +285,7 @@ def test_a_cancelled_transfer_is_removed_in_slskd_once_it_has_finished(world, hd
     world.fake.mode = "manual"  # transfers move only when the test says so
     client = slskd_client()
     transfer = client.enqueue_download("slow_peer", [(filename, 100)]).enqueued[0]
-    job = _submit(2, run=False)
+    job = submit_track(2, run=False)
     actions.cancel_job(job, actor="t")  # a job without a transfer: nothing to clean
     download.cancel_transfer("slow_peer", transfer.id, job_id=job.pk, reason="stalled")
     pending = TransferCleanup.objects.get()
@@ -339,8 +330,8 @@ def test_a_job_through_the_pipeline_stays_under_its_query_ceiling(world, hdm):
     hdm["HDM_POLL_INTERVAL_S"] = 0.0  # every poll is due at once: no idle dispatcher rounds
     world.offer("good_peer", 1)
     world.offer("good_peer", 2)
-    _submit(2)  # warm-up: first-use rows (stage gates, a provider's state) are not per job
+    submit_track(2)  # warm-up: first-use rows (stage gates, a provider's state) are not per job
     with CaptureQueriesContext(connection) as captured:
-        job = _submit(1)
+        job = submit_track(1)
     assert job.state == JobState.DONE
     assert len(captured) <= QUERIES_PER_JOB

@@ -8,25 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from downloads import actions, clients, submit
+from downloads import actions, clients
 from downloads.jobs import queue
 from downloads.models import Candidate, CandidateBlock, DeadReason, Job, JobState, PeerStat
 from library.quarantine import quarantine_dir
 from providers.slskd.client import SlskdClient
-from tests.downloads.conftest import FOLDER, make_meta, settle
+from tests.downloads.conftest import FOLDER, make_meta, settle, submit_track
 from tests.fakes.base import Reply
 from tests.fakes.slskd_data import peer_file, peer_response
 from tests.fakes.spotify import knobs_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _submit(n: int = 1, *, run: bool = True) -> Job:
-    result = submit.submit_wanted(make_meta(n), kind="manual", actor="test")
-    assert result.status == "enqueued"
-    if run:
-        settle(result.job)
-    return Job.objects.get(pk=result.job.pk)
 
 
 def test_a_file_delivered_at_the_wrong_size_is_quarantined_and_the_next_copy_tried(
@@ -35,7 +27,7 @@ def test_a_file_delivered_at_the_wrong_size_is_quarantined_and_the_next_copy_tri
     size = len(world.audio(1))
     short = world.offer("short_disk", speed=9_000_000, delivered_bytes=size * 3 // 5)
     world.offer("honest", speed=10_000)
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE, _timeline(job)
     bad = job.candidates.get(username="short_disk")
     assert bad.state == Candidate.State.FAILED and bad.failure_reason == "wrong_size"
@@ -59,7 +51,7 @@ def test_an_enqueue_that_took_effect_but_answered_500_is_adopted(world, library_
     first = world.offer("first", speed=9_000_000)
     second = world.offer("second", speed=10_000)
     world.fake.enqueue_faults.append(Reply.json("Internal server error", 500))
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE, _timeline(job)
     assert job.candidates.get(state=Candidate.State.CHOSEN).username == "first"
     assert "transfer_adopted" in job.events.values_list("reason", flat=True)
@@ -68,13 +60,12 @@ def test_an_enqueue_that_took_effect_but_answered_500_is_adopted(world, library_
     assert not PeerStat.objects.filter(username="first", failures__gt=0).exists()
 
 
-def test_an_enqueue_answered_after_the_client_timeout_is_adopted(world, settings):
+def test_an_enqueue_answered_after_the_client_timeout_is_adopted(world, knobs):
     first = world.offer("first", speed=9_000_000)
     world.offer("second", speed=10_000)
-    settings.SLSKD_TIMEOUT = 0.3
-    settings.SLSKD_MAX_RETRIES = 0
+    knobs.update(SLSKD_TIMEOUT=0.3, SLSKD_MAX_RETRIES=0)
     world.fake.delay("POST", r"/api/v0/transfers/downloads/[^/]+", 5.0)
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE, _timeline(job)
     assert job.candidates.get(state=Candidate.State.CHOSEN).username == "first"
     assert len(world.fake.transfers_for("first", first)) == 1
@@ -92,7 +83,7 @@ def killed_after_the_enqueue_post():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(SlskdClient, "enqueue_download", enqueue_then_die)
         with pytest.raises(KeyboardInterrupt):
-            settle(_submit(1, run=False))
+            settle(submit_track(1, run=False))
         yield
 
 
@@ -152,7 +143,7 @@ def test_a_kill_after_tagging_and_before_the_move_finishes_the_move_on_resume(wo
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ingest, "enter_step", die_before_moving)
         with pytest.raises(KeyboardInterrupt):
-            settle(_submit(1, run=False))
+            settle(submit_track(1, run=False))
     job = Job.objects.get()
     assert job.state == JobState.TAGGING
     tagged = ingest.recorded_tagged(job)
@@ -174,7 +165,7 @@ def test_an_import_removes_the_finished_transfer_and_the_emptied_source_folder(w
     (neighbour / "still downloading.flac").write_bytes(b"x")
     (downloads / "import").mkdir()
     filename = world.offer("good_peer")
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE, _timeline(job)
     assert [t.removed for t in world.fake.transfers_for("good_peer", filename)] == [True]
     source_folder = Path(job.download_path).parent
@@ -186,7 +177,7 @@ def test_an_import_removes_the_finished_transfer_and_the_emptied_source_folder(w
 def test_housekeeping_can_be_turned_off(world, library_dirs, hdm):
     hdm["HDM_REMOVE_IMPORTED_TRANSFERS"] = False
     filename = world.offer("good_peer")
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE, _timeline(job)
     assert [t.removed for t in world.fake.transfers_for("good_peer", filename)] == [False]
     assert Path(job.download_path).parent.is_dir()
@@ -195,7 +186,7 @@ def test_housekeeping_can_be_turned_off(world, library_dirs, hdm):
 def test_after_a_verification_failure_the_dlq_says_why_and_no_useless_search_runs(world):
     garbage = bytes(len(world.audio(1)))  # the right size, but not audio at all
     world.offer("liar", content=garbage)
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DEAD, _timeline(job)
     assert job.dead_reason == DeadReason.VERIFICATION_FAILED
     assert job.last_error_detail.startswith("verification_failed: ")
@@ -217,7 +208,7 @@ def _offer_unrated_lossless(world, username: str = "quiet") -> str:
 def test_small_lossless_files_are_refused_in_words_and_the_floor_is_a_knob(world):
     _offer_unrated_lossless(world)
     with knobs_set(QUALITY_LOSSLESS_FLOOR_KBPS="160"):
-        job = _submit(1)
+        job = submit_track(1)
     assert job.dead_reason == DeadReason.NO_CANDIDATES, _timeline(job)
     assert "truncated" in job.last_error_detail
     assert "QUALITY_LOSSLESS_FLOOR_KBPS" in job.last_error_detail
@@ -228,7 +219,7 @@ def test_small_lossless_files_are_refused_in_words_and_the_floor_is_a_knob(world
 def test_a_lower_lossless_floor_lets_a_quiet_lossless_file_through(world):
     _offer_unrated_lossless(world)
     with knobs_set(QUALITY_LOSSLESS_FLOOR_KBPS="0"):
-        job = _submit(1)
+        job = submit_track(1)
     assert job.state == JobState.DONE, _timeline(job)
 
 
@@ -240,7 +231,7 @@ def test_a_ban_pauses_searching_and_halves_the_budget(world, hdm):
     world.offer("good_peer")
     banned = Reply.json("Server message: you are banned from searching", 500)
     world.fake.inject("POST", r"/api/v0/searches", banned)
-    job = _submit(1, run=False)
+    job = submit_track(1, run=False)
     assert Job.objects.get(pk=job.pk).state == JobState.SEARCHING
     status = budget_status()
     assert status["paused_until"] is not None and "banned" in status["pause_reason"]
@@ -259,7 +250,7 @@ def test_a_lost_enqueue_that_already_finished_at_the_wrong_size_is_adopted_and_f
     clients.slskd_client().enqueue_download("first", [(first, size)])  # the lost enqueue
     world.fake.advance(12)  # slskd ran it to the end and moved the (short) file into place
     assert world.fake.transfers_for("first", first)[0].local_path is not None
-    job = _submit(1)
+    job = submit_track(1)
     assert job.state == JobState.DONE, _timeline(job)
     assert "transfer_adopted" in job.events.values_list("reason", flat=True)
     assert job.candidates.get(username="first").failure_reason == "wrong_size"

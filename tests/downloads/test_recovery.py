@@ -9,10 +9,11 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from downloads import actions, clients, submit
+from downloads import actions, submit
 from downloads.jobs import dispatch, queue, state, sweeper, watchdog
 from downloads.jobs.schedules import ensure_schedules
 from downloads.models import Candidate, Job, JobState, file_key
+from providers.spotify.links import parse_spotify_link
 from tests.downloads.conftest import make_meta
 
 pytestmark = pytest.mark.django_db
@@ -114,34 +115,34 @@ def test_a_cluster_that_never_beat_is_stalled_when_a_task_waits_too_long(hdm):
 
 
 class StubSpotify:
-    def track(self, track_id):
-        return make_meta(1, spotify_track_id=track_id)
-
     def album(self, album_id):
-        return SimpleNamespace(name="Test Album")
+        return SimpleNamespace(name="Test Album", artists=("Test Artist",))
 
     def album_tracks(self, album_id):
         return [make_meta(n) for n in (1, 2, 3)]
 
 
-def test_an_album_link_becomes_a_parent_with_one_child_per_track(hdm, monkeypatch):
-    monkeypatch.setattr(clients, "spotify_client", StubSpotify)
+def _submit_link(link: str) -> submit.Submission:
+    ref = parse_spotify_link(link)
+    return submit.submit_spotify_ref(ref, kind="manual", actor="t", client=StubSpotify())
+
+
+def test_an_album_link_becomes_a_parent_with_one_child_per_track(hdm):
     link = "https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy?si=x"
-    result = submit.submit_link(link, kind="manual", actor="t")
-    parent = result.parent.job
-    assert parent.scope == "album" and parent.label == "Test Album"
-    assert [r.status for r in result.tracks] == ["enqueued"] * 3
+    result = _submit_link(link)
+    parent = result.job
+    assert parent.scope == "album" and parent.label == "Test Artist — Test Album"
+    assert [r.status for _meta, r in result.items] == ["enqueued"] * 3
     assert parent.children.count() == 3
-    again = submit.submit_link(link, kind="manual", actor="t")
-    assert again.parent.status == "already_enqueued" and Job.objects.count() == 4
+    again = _submit_link(link)
+    assert again.status == "already_enqueued" and Job.objects.count() == 4
 
 
-def test_a_parent_is_done_when_no_child_is_live(hdm, monkeypatch):
-    monkeypatch.setattr(clients, "spotify_client", StubSpotify)
-    result = submit.submit_link("spotify:album:4aawyAB9vmqN3uQ7FjRGTy", kind="manual", actor="t")
-    for child in result.parent.job.children.all():
+def test_a_parent_is_done_when_no_child_is_live(hdm):
+    result = _submit_link("spotify:album:4aawyAB9vmqN3uQ7FjRGTy")
+    for child in result.job.children.all():
         actions.cancel_job(child, actor="t")
-    assert sweeper.sweep_jobs().parents_done == [result.parent.job.pk]
+    assert sweeper.sweep_jobs().parents_done == [result.job.pk]
 
 
 def test_choose_candidate_puts_it_first(hdm):

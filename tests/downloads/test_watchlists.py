@@ -16,6 +16,7 @@ from downloads.jobs import state
 from downloads.jobs.queue import _dispatch as REAL_DISPATCH  # before `no_dispatch` replaces it
 from downloads.jobs.schedules import ensure_schedules
 from downloads.models import Job, JobScope, JobState, Watchlist, WatchlistItem, WatchlistSync
+from harmony_site.config import knob
 from tests.downloads.conftest import settle
 from tests.downloads.ops import api_client, no_dispatch  # noqa: F401  (fixture)
 from tests.factories import LibraryFileFactory
@@ -109,8 +110,8 @@ def test_released_since_handles_every_date_precision(released, since, expected):
     assert watchlists.released_since(released, since) is expected
 
 
-def test_failed_syncs_are_recorded_and_cool_down_after_the_limit(spotify_env, settings):
-    settings.WATCHLISTS = {**settings.WATCHLISTS, "WATCHLIST_FAILURE_LIMIT": 2}
+def test_failed_syncs_are_recorded_and_cool_down_after_the_limit(spotify_env, knobs):
+    knobs["WATCHLIST_FAILURE_LIMIT"] = 2
     watchlist = watchlists.create_watchlist(_artist_link(spotify_env), actor="t")
     body = {"error": {"status": 404, "message": "gone"}}
     spotify_env.inject("GET", r"/v1/artists/.*/albums", Reply.json(body, 404), times=2)
@@ -118,11 +119,11 @@ def test_failed_syncs_are_recorded_and_cool_down_after_the_limit(spotify_env, se
     assert first.status == WatchlistSync.Status.FAILED and "gone" in first.error
     watchlist.refresh_from_db()
     assert watchlist.consecutive_failures == 1
-    normal = timedelta(minutes=settings.WATCHLISTS["WATCHLIST_SYNC_MINUTES"])
+    normal = timedelta(minutes=knobs["WATCHLIST_SYNC_MINUTES"])
     assert watchlist.next_sync_at - timezone.now() <= normal
     watchlists.sync_watchlist(watchlist.pk, trigger="schedule", actor="system")
     watchlist.refresh_from_db()
-    cooldown = timedelta(minutes=settings.WATCHLISTS["WATCHLIST_COOLDOWN_MINUTES"])
+    cooldown = timedelta(minutes=knobs["WATCHLIST_COOLDOWN_MINUTES"])
     assert watchlist.consecutive_failures == 2
     assert watchlist.next_sync_at - timezone.now() > cooldown - timedelta(minutes=1)
     recovered = watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
@@ -242,8 +243,8 @@ def test_the_m3u8_rewrite_is_atomic(pro, library_dirs, monkeypatch):
     assert [p.name for p in target.parent.iterdir()] == [target.name]  # temp file removed
 
 
-def test_playlists_dir_may_be_absolute(pro, library_dirs, settings, tmp_path):
-    settings.WATCHLISTS = {**settings.WATCHLISTS, "PLAYLISTS_DIR": str(tmp_path / "lists")}
+def test_playlists_dir_may_be_absolute(pro, library_dirs, knobs, tmp_path):
+    knobs["PLAYLISTS_DIR"] = str(tmp_path / "lists")
     link = f"https://open.spotify.com/playlist/{pro.ids['playlist_mixed']}"
     watchlist = watchlists.create_watchlist(link, actor="t")
     watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
@@ -280,7 +281,7 @@ def test_an_old_free_mode_playlist_watchlist_fails_with_one_sentence(spotify_env
     assert Watchlist.objects.get(pk=watchlist.pk).consecutive_failures == 1
 
 
-def test_each_watchlist_keeps_its_own_sync_interval(spotify_env, settings):
+def test_each_watchlist_keeps_its_own_sync_interval(spotify_env):
     watchlist = watchlists.create_watchlist(
         _artist_link(spotify_env), actor="t", sync_minutes=24 * 60
     )
@@ -290,7 +291,7 @@ def test_each_watchlist_keeps_its_own_sync_interval(spotify_env, settings):
     default = watchlists.create_watchlist(_artist_link(spotify_env, "bjork"), actor="t")
     watchlists.sync_watchlist(default.pk, trigger="manual", actor="t")
     default.refresh_from_db()
-    normal = timedelta(minutes=settings.WATCHLISTS["WATCHLIST_SYNC_MINUTES"])
+    normal = timedelta(minutes=knob("WATCHLIST_SYNC_MINUTES"))
     assert default.next_sync_at - timezone.now() <= normal
 
 

@@ -207,7 +207,7 @@ def _make_handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return  # keep test output quiet; `server.requests` is the record
 
         def setup(self) -> None:
@@ -254,6 +254,6 @@ def _make_handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(reply.body)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _serve  # noqa: N815
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _serve
 
     return _Handler

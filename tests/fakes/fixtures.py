@@ -22,14 +22,14 @@ SLSKD_VIEW = "/app/downloads"
 
 
 @pytest.fixture
-def fake_slskd(settings, tmp_path: Path) -> Iterator[FakeSlskd]:
+def fake_slskd(settings, knobs, tmp_path: Path) -> Iterator[FakeSlskd]:
     downloads = tmp_path / "downloads"
     downloads.mkdir(exist_ok=True)
     fake = FakeSlskd(downloads_dir=downloads, slskd_downloads_dir=SLSKD_VIEW)
     with fake:
-        settings.SLSKD_URL = fake.url
-        settings.SLSKD_API_KEY = fake.api_key
-        settings.SLSKD_DOWNLOADS_DIR = SLSKD_VIEW
+        knobs["SLSKD_URL"] = fake.url
+        knobs["SLSKD_API_KEY"] = fake.api_key
+        knobs["SLSKD_DOWNLOADS_DIR"] = SLSKD_VIEW
         settings.DOWNLOADS_DIR = downloads
         yield fake
 

@@ -82,6 +82,8 @@ class FakeSlskd(FakeServer):
         self.mode = mode
         self.slskd_downloads_dir = slskd_downloads_dir
         self.auto_interval = auto_interval
+        # Auto mode stands still while set; `advance()` still moves it (a test's own pace).
+        self.paused = threading.Event()
         self.logged_in = True
         self.auth_enabled = True
         self.post_latency = 0.0  # seconds a POST stays "in flight" (429 on overlap)
@@ -110,7 +112,8 @@ class FakeSlskd(FakeServer):
 
     def _tick_forever(self) -> None:
         while not self._released.wait(self.auto_interval):
-            self.advance()
+            if not self.paused.is_set():
+                self.advance()
 
     # -- scripting API ---------------------------------------------------------------------------
     def script_search(self, match: str, **options: Any) -> SearchScript:

@@ -29,7 +29,6 @@ import argparse
 import base64
 import contextlib
 import hashlib
-import os
 import random
 import re
 import secrets
@@ -690,21 +689,22 @@ def fake_knobs(server: FakeSpotify) -> dict[str, str]:
 
 @contextlib.contextmanager
 def knobs_set(**values: str) -> Iterator[None]:
-    """Set knobs through the environment for the block; the config cache is reset both ways."""
-    from harmony_site.config import get_config
+    """Set knobs for the block as the environment would (text, typed by the knob table), in
+    the running knobs Harmony reads (`settings.KNOB_VALUES`, the `knobs` fixture's mapping
+    when a test has it); the previous values come back afterwards."""
+    from django.conf import settings
 
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    get_config.cache_clear()
+    from harmony_site.config import KNOBS_BY_NAME, coerce
+
+    running = settings.KNOB_VALUES
+    saved = {name: running[name] for name in values}
+    running.update(
+        {name: coerce(KNOBS_BY_NAME[name], raw, origin=name) for name, raw in values.items()}
+    )
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_config.cache_clear()
+        running.update(saved)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ and the live fake slskd's control routes that scripts/drill.py drives."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,35 @@ def test_the_live_fake_offers_real_audio_and_obeys_its_controls(live_slskd):
     assert requests.get(server, headers=headers, timeout=5).status_code == 503
     stats = requests.get(f"{live_slskd.url}/__control/stats", timeout=5).json()
     assert stats["delivered"] == 0
+
+
+def test_dry_run_prints_the_planned_steps_and_runs_nothing(monkeypatch, capsys):
+    monkeypatch.delenv("RELEASE_CHECK_COMMANDS", raising=False)
+    monkeypatch.setattr(release_check, "run", lambda *a, **k: pytest.fail("ran a command"))
+    assert release_check.main(["--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    planned = [line for line in lines if "plan" in line and "[" in line]
+    assert [line.split("[")[1].split("]")[0] for line in planned] == list(release_check.STEPS)
+    assert "HARMONY_REQUIRE_BROWSER=1 make test" in planned[0]
+    assert lines[-1] == "release-check: dry run: nothing was run"
+
+
+def test_release_check_commands_replace_the_steps(monkeypatch, capsys, tmp_path):
+    marker = tmp_path / "ran"
+    monkeypatch.setenv("RELEASE_CHECK_COMMANDS", f"touch {marker} ;; false\necho never")
+    assert release_check.main([]) == 1
+    out = capsys.readouterr().out
+    assert marker.exists()
+    assert "[cmd1] ok" in out and "[cmd2] FAILED" in out and "[cmd3]" not in out
+    assert out.rstrip().endswith("verdict: NOT releasable")
+
+
+def test_smoke_lsio_skips_clearly_without_docker(tmp_path):
+    script = Path(release_check.ROOT) / "scripts" / "smoke_lsio.sh"
+    answer = subprocess.run(
+        ["/bin/bash", str(script)], env={"PATH": str(tmp_path)}, capture_output=True, text=True
+    )
+    assert answer.returncode == 0
+    assert answer.stdout.strip() == (
+        "smoke-lsio: SKIPPED: no Docker engine answers here (docker info failed)"
+    )

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from downloads.models import Job, JobScope
+from harmony_site.config import knob
 from harmony_site.integrations import lidarr_sync, services
 from harmony_site.integrations.models import Integration
 from tests.fakes.base import Reply
@@ -52,7 +53,7 @@ def test_syncing_again_finds_the_live_request_instead_of_duplicating_it(
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
     lidarr_sync.sync_due(now=T0)
     assert lidarr_sync.sync_due(now=T0 + timedelta(minutes=1)) == 0, "not due yet"
-    due = T0 + timedelta(minutes=settings.INTEGRATIONS["LIDARR_SYNC_MINUTES"])
+    due = T0 + timedelta(minutes=knob("LIDARR_SYNC_MINUTES"))
     assert lidarr_sync.sync_due(now=due) == 0, "already enqueued"
     assert Job.objects.filter(scope=JobScope.ALBUM).count() == 1
     assert Job.objects.filter(scope=JobScope.TRACK).count() == 2

@@ -25,8 +25,8 @@ def _imports(n: int, *, start=T0) -> None:
         )
 
 
-def test_a_500_track_playlist_sends_one_summary_once_imports_settle(notifier, receiver, settings):
-    settings.INTEGRATIONS = {**settings.INTEGRATIONS, "INTEGRATIONS_SETTLE_S": 60}
+def test_a_500_track_playlist_sends_one_summary_once_imports_settle(notifier, receiver, knobs):
+    knobs["INTEGRATIONS_SETTLE_S"] = 60
     _imports(500)
     last = T0 + timedelta(seconds=499)
 
@@ -44,12 +44,8 @@ def test_a_500_track_playlist_sends_one_summary_once_imports_settle(notifier, re
     assert not Event.objects.filter(batched_at__isnull=True).exists()
 
 
-def test_a_batch_that_keeps_growing_goes_out_after_the_longest_wait(notifier, settings):
-    settings.INTEGRATIONS = {
-        **settings.INTEGRATIONS,
-        "INTEGRATIONS_SETTLE_S": 60,
-        "INTEGRATIONS_MAX_WAIT_S": 300,
-    }
+def test_a_batch_that_keeps_growing_goes_out_after_the_longest_wait(notifier, knobs):
+    knobs.update(INTEGRATIONS_SETTLE_S=60, INTEGRATIONS_MAX_WAIT_S=300)
     _imports(301)  # one per second: never 60 s of quiet
     assert len(outbox.flush_events(now=T0 + timedelta(seconds=300))) == 1
 
@@ -73,14 +69,8 @@ def test_each_target_gets_only_the_events_it_filters_for(db, receiver):
     )
 
 
-def test_a_failing_target_is_retried_with_backoff_then_given_up(
-    notifier, receiver, settings, caplog
-):
-    settings.INTEGRATIONS = {
-        **settings.INTEGRATIONS,
-        "INTEGRATIONS_MAX_ATTEMPTS": 3,
-        "INTEGRATIONS_BACKOFF_S": 60,
-    }
+def test_a_failing_target_is_retried_with_backoff_then_given_up(notifier, receiver, knobs, caplog):
+    knobs.update(INTEGRATIONS_MAX_ATTEMPTS=3, INTEGRATIONS_BACKOFF_S=60)
     receiver.inject("POST", r"/.*", Reply.empty(503), times=3)
     outbox.record_event(EventKind.HEALTH_BAD, {"line": "slskd: down"}, now=T0)
     [delivery_id] = outbox.flush_events(now=T0)

@@ -212,8 +212,8 @@ def test_health_turning_bad_is_told_once_per_new_failure(notifier, receiver, mon
     assert Event.objects.filter(kind=EventKind.HEALTH_BAD).count() == 2
 
 
-def test_the_daily_summary_is_recorded_once_a_day_from_its_hour(db, receiver, settings):
-    settings.INTEGRATIONS = {**settings.INTEGRATIONS, "DAILY_SUMMARY_HOUR": 8}
+def test_the_daily_summary_is_recorded_once_a_day_from_its_hour(db, receiver, knobs):
+    knobs["DAILY_SUMMARY_HOUR"] = 8
     services.create_integration(
         kind="apprise",
         name="daily",

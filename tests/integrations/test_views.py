@@ -57,9 +57,9 @@ def test_a_failing_target_shows_on_the_system_panel_and_in_the_log(
     receiver,
     viewer,  # noqa: F811
     admin,  # noqa: F811
-    settings,
+    knobs,
 ):
-    settings.INTEGRATIONS = {**settings.INTEGRATIONS, "INTEGRATIONS_MAX_ATTEMPTS": 1}
+    knobs["INTEGRATIONS_MAX_ATTEMPTS"] = 1
     receiver.inject("POST", r"/.*", Reply.empty(500))
     outbox.record_event(EventKind.HEALTH_BAD, {"line": "slskd: down"}, now=T0)
     services.run_tick(now=T0)

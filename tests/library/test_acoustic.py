@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import requests
 
-from harmony_site.config import get_config
 from library import fingerprint
 from library.services import ingest_file
 from providers import acoustid, musicbrainz
@@ -45,13 +44,14 @@ def _raw(path: Path) -> list[int]:
 
 
 @pytest.fixture
-def services(monkeypatch):
+def services(knobs):
     """Fake AcoustID and MusicBrainz, wired in through the knobs, with a key configured."""
     with FakeAcoustid(api_keys=(KEY,)) as fake_acoustid, FakeMusicBrainz() as fake_mb:
-        values = get_config().values
-        monkeypatch.setitem(values, "ACOUSTID_URL", fake_acoustid.url + "/v2")
-        monkeypatch.setitem(values, "MUSICBRAINZ_URL", fake_mb.url + "/ws/2")
-        monkeypatch.setitem(values, "ACOUSTID_API_KEY", KEY)
+        knobs.update(
+            ACOUSTID_URL=fake_acoustid.url + "/v2",
+            MUSICBRAINZ_URL=fake_mb.url + "/ws/2",
+            ACOUSTID_API_KEY=KEY,
+        )
         yield fake_acoustid, fake_mb
 
 
@@ -135,8 +135,8 @@ def test_an_isrc_musicbrainz_does_not_know_never_refuses(library_dirs, services)
     assert result.library_file.analysis["recording"]["acoustid"]["verdict"] == "unknown"
 
 
-def test_an_invalid_key_leaves_the_file_unjudged(library_dirs, services, monkeypatch):
-    monkeypatch.setitem(get_config().values, "ACOUSTID_API_KEY", "wrong-key")
+def test_an_invalid_key_leaves_the_file_unjudged(library_dirs, services, knobs):
+    knobs["ACOUSTID_API_KEY"] = "wrong-key"
     downloads, _ = library_dirs
     src = write_pcm(downloads / "a.flac", "flac", _song(8), sample_rate=RATE)
 

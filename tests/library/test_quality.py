@@ -11,13 +11,10 @@ from library.quality import (
     check_quality,
     is_better,
     meets_profile,
-    peer_file_key,
-    peer_file_meets_profile,
     quality_class,
     quality_key,
 )
 from library.tagging import read_audio
-from providers.slskd.types import PeerFile
 
 
 @pytest.mark.parametrize(
@@ -115,18 +112,12 @@ def test_check_quality(profile, args, ok, reason):
     assert reason in result.reason
 
 
-def test_peer_files_and_audio_infos_share_one_key(audio_file):
+def test_audio_infos_rank_and_meet_the_profile(audio_file):
     flac = read_audio(audio_file("flac"))
     mp3 = read_audio(audio_file("mp3", bitrate=320))
-    peer_flac = PeerFile(
-        filename="Music\\Artist\\01 x.FLAC", size=1, sample_rate=44100, bit_depth=16
-    )
-    peer_mp3 = PeerFile(filename="x.mp3", size=1, bit_rate=320, is_variable_bit_rate=False)
-    assert peer_file_key(peer_flac) == quality_key("flac", None, 44100, 16, None)
-    assert peer_file_key(peer_mp3) == quality_key("mp3", 320, 44100, None, False)
     assert is_better(flac, mp3) and not is_better(mp3, flac) and not is_better(flac, flac)
     assert meets_profile(flac, profile=QualityProfile())
-    assert not peer_file_meets_profile(peer_mp3, profile=QualityProfile(formats=("flac",)))
+    assert not meets_profile(mp3, profile=QualityProfile(formats=("flac",)))
 
 
 @dataclass

@@ -11,7 +11,6 @@ import mutagen
 import numpy as np
 import pytest
 
-from harmony_site.config import get_config
 from library import album_gain, reverify, verification
 from library.analysis import album_loudness
 from library.models import LibraryFile, VerifyRun
@@ -25,17 +24,6 @@ from tests.library.test_ingest import META, SOURCE
 pytestmark = pytest.mark.django_db
 
 RATE = 44_100
-
-
-@pytest.fixture
-def knobs(monkeypatch: pytest.MonkeyPatch):
-    """Set configuration knobs for one test."""
-
-    def set_knobs(**values: object) -> None:
-        for name, value in values.items():
-            monkeypatch.setitem(get_config().values, name, value)
-
-    return set_knobs
 
 
 def _noise(seconds: float = 2.0, *, seed: int = 1, level: float = 0.1) -> np.ndarray:
@@ -154,7 +142,7 @@ def test_opus_gets_r128_gain_relative_to_minus_23_lufs_and_no_replaygain_comment
 
 def test_replaygain_knob_off_writes_no_gain_but_keeps_the_evidence(library_dirs, knobs):
     downloads, music = library_dirs
-    knobs(REPLAYGAIN=False)
+    knobs.update(REPLAYGAIN=False)
     src = write_pcm(downloads / "a.flac", "flac", _noise(), sample_rate=RATE)
 
     row = ingest_file(src, meta=META, source=SOURCE, actor="job:7").library_file
@@ -165,7 +153,7 @@ def test_replaygain_knob_off_writes_no_gain_but_keeps_the_evidence(library_dirs,
 
 def test_analysis_knob_off_skips_the_checks(library_dirs, knobs):
     downloads, _ = library_dirs
-    knobs(AUDIO_ANALYSIS=False)
+    knobs.update(AUDIO_ANALYSIS=False)
     src = _transcoded_flac(downloads)
 
     row = ingest_file(
@@ -250,7 +238,7 @@ def test_reverify_analyses_every_file_with_progress_and_never_moves_one(library_
     downloads, music = library_dirs
     genuine = write_pcm(downloads / "real.flac", "flac", _noise(), sample_rate=RATE)
     fake = _transcoded_flac(downloads)
-    knobs(AUDIO_ANALYSIS=False)  # files indexed without analysis, as before this feature
+    knobs.update(AUDIO_ANALYSIS=False)  # files indexed without analysis, as before this feature
     rows = [
         ingest_file(
             path,
@@ -260,7 +248,7 @@ def test_reverify_analyses_every_file_with_progress_and_never_moves_one(library_
         ).library_file
         for path, title in ((genuine, "real"), (fake, "fake"))
     ]
-    knobs(AUDIO_ANALYSIS=True, QUALITY_FAKE_LOSSLESS="quarantine")
+    knobs.update(AUDIO_ANALYSIS=True, QUALITY_FAKE_LOSSLESS="quarantine")
     run = reverify.start_reverify(actor="user:alice")
 
     run = reverify.reverify_library(run)

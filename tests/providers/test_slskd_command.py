@@ -31,8 +31,8 @@ def test_search_while_logged_out_is_a_clear_error(fake_slskd):
         run("search", "anything here")
 
 
-def test_search_unconfigured(settings):
-    settings.SLSKD_URL = ""
+def test_search_unconfigured(knobs):
+    knobs["SLSKD_URL"] = ""
     with pytest.raises(CommandError, match="SLSKD_URL is empty"):
         run("search", "anything here")
 

@@ -166,8 +166,8 @@ def test_symlink_out_of_downloads_is_refused(tmp_path):
         local_path_for("@@m\\Album\\x.flac", mapping=PathMapping("/app/downloads", root))
 
 
-def test_mapping_from_config_uses_the_knobs(settings, tmp_path):
-    settings.SLSKD_DOWNLOADS_DIR = "/srv/slskd/downloads"
+def test_mapping_from_config_uses_the_knobs(settings, knobs, tmp_path):
+    knobs["SLSKD_DOWNLOADS_DIR"] = "/srv/slskd/downloads"
     settings.DOWNLOADS_DIR = tmp_path
     mapping = PathMapping.from_config()
     assert (mapping.slskd_root, mapping.local_root) == ("/srv/slskd/downloads", Path(tmp_path))

@@ -7,8 +7,8 @@ from providers.slskd.probes import status_slskd
 from tests.fakes.base import Reply
 
 
-def test_unconfigured_slskd_is_disabled(settings):
-    settings.SLSKD_URL = ""
+def test_unconfigured_slskd_is_disabled(knobs):
+    knobs["SLSKD_URL"] = ""
     report = run_probe("slskd")
     assert (report.status, report.detail) == ("disabled", "SLSKD_URL is empty")
 
@@ -19,8 +19,8 @@ def test_logged_in_slskd_is_ok(fake_slskd):
     assert report.detail == "slskd 0.26.0, Connected, LoggedIn"
 
 
-def test_refused_key_fails_without_showing_it(fake_slskd, settings):
-    settings.SLSKD_API_KEY = "definitely-wrong-key"
+def test_refused_key_fails_without_showing_it(fake_slskd, knobs):
+    knobs["SLSKD_API_KEY"] = "definitely-wrong-key"
     report = run_probe("slskd")
     assert report.status == "fail" and "API key refused" in report.detail
     assert "definitely-wrong-key" not in report.detail

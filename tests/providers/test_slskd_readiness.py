@@ -106,7 +106,7 @@ def test_from_config_reads_the_knobs(fake_slskd):
     assert client.server_state().is_logged_in
 
 
-def test_from_config_without_url_is_not_configured(settings):
-    settings.SLSKD_URL = ""
+def test_from_config_without_url_is_not_configured(knobs):
+    knobs["SLSKD_URL"] = ""
     with pytest.raises(ProviderNotConfigured, match="SLSKD_URL is empty"):
         SlskdClient.from_config()

@@ -181,9 +181,8 @@ def test_a_short_harmony_api_key_is_refused_before_it_could_stop_start_up(settin
 
 
 @pytest.mark.django_db
-def test_patch_while_harmony_api_keys_is_set_in_the_environment(monkeypatch, settings_yml):
-    cfg = config.get_config()
-    monkeypatch.setitem(cfg.values, "HARMONY_API_KEYS", ["env-key-0123456789abc"])
+def test_patch_while_harmony_api_keys_is_set_in_the_environment(monkeypatch, knobs, settings_yml):
+    knobs["HARMONY_API_KEYS"] = ["env-key-0123456789abc"]
     monkeypatch.setenv("HARMONY_API_KEYS", "env-key-0123456789abc")
     client = Client(headers={"X-API-Key": "env-key-0123456789abc"})
     ok = client.patch("/api/v1/settings", {"HDM_WORKERS": 3}, content_type="application/json")
@@ -220,8 +219,8 @@ def test_slskd_test_with_a_new_url_needs_the_key_typed_again(fake_slskd, tmp_pat
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sixteen_concurrent_guessers_get_no_more_than_the_limit(settings):
-    settings.API_KEY_FAILURE_LIMIT = 20
+def test_sixteen_concurrent_guessers_get_no_more_than_the_limit(knobs):
+    knobs["API_KEY_FAILURE_LIMIT"] = 20
     services.create_api_key(name="real", role="admin", actor="test")
     statuses: list[int] = []
     lock = threading.Lock()

@@ -17,7 +17,6 @@ from django.test import Client
 from accounts import services
 from accounts.exposure import ANY_HOST, ANY_ORIGIN, OPEN_API, check_exposure
 from accounts.models import APIKey
-from harmony_site import config
 
 pytestmark = pytest.mark.django_db
 
@@ -208,13 +207,10 @@ def warning_ids() -> set[str]:
     return {warning.id for warning in check_exposure()}
 
 
-def test_deploy_check_warns_about_the_open_api_any_host_and_any_origin(monkeypatch):
-    cfg = config.get_config()
-    monkeypatch.setitem(cfg.values, "ALLOWED_HOSTS", ["*"])
-    monkeypatch.setitem(cfg.values, "ALLOWED_ORIGINS", ["*"])
+def test_deploy_check_warns_about_the_open_api_any_host_and_any_origin(knobs):
+    knobs.update(ALLOWED_HOSTS=["*"], ALLOWED_ORIGINS=["*"])
     assert warning_ids() == {OPEN_API, ANY_HOST, ANY_ORIGIN}
-    monkeypatch.setitem(cfg.values, "ALLOWED_HOSTS", ["harmony.example"])
-    monkeypatch.setitem(cfg.values, "ALLOWED_ORIGINS", ["https://ha.example"])
+    knobs.update(ALLOWED_HOSTS=["harmony.example"], ALLOWED_ORIGINS=["https://ha.example"])
     services.create_api_key(name="ha", role="viewer", actor="test")
     assert warning_ids() == set()
 
@@ -226,9 +222,8 @@ def test_harmony_check_prints_the_open_api_warning():
     assert f"WARNING {OPEN_API}" in err.getvalue()
 
 
-def test_settings_page_tells_the_truth_about_configured_keys(monkeypatch):
-    cfg = config.get_config()
-    monkeypatch.setitem(cfg.values, "HARMONY_API_KEYS", ["env-key-1234567890", "env-key-abcdefgh"])
+def test_settings_page_tells_the_truth_about_configured_keys(knobs):
+    knobs["HARMONY_API_KEYS"] = ["env-key-1234567890", "env-key-abcdefgh"]
     admin = services.create_user(username="adm", password=PASSWORD, role="admin", actor="test")
     client = Client()
     client.force_login(admin)

@@ -50,7 +50,12 @@ def world(require_browser, tmp_path_factory) -> Iterator[dict[str, Any]]:
     ):
         track_id = _offer_a_track(slskd, spotify, root)
         with LiveHarmony(root, slskd=slskd, spotify=spotify) as harmony:
-            yield {"harmony": harmony, "track_id": track_id, "chromium": require_browser}
+            yield {
+                "harmony": harmony,
+                "slskd": slskd,
+                "track_id": track_id,
+                "chromium": require_browser,
+            }
 
 
 def _offer_a_track(slskd: FakeSlskd, spotify: FakeSpotify, root: Path) -> str:
@@ -98,17 +103,20 @@ def test_paste_a_link_and_watch_the_download_finish_without_reloading(session, w
     page.click("text=Watch the downloads")
     page.wait_for_url(re.compile(r".*/ui/downloads$"))
     page.evaluate("window.__notReloaded = true")
-    job_id = job_href.rsplit("/", 1)[1]
-    progress = f"#progress-{job_id}"
-    seen: list[float] = []
-
-    def finished() -> bool:
-        if page.locator(progress).count():
-            seen.append(float(page.get_attribute(progress, "value") or 0))
-        return _job_done(page, job_href)
-
-    wait_for(finished, timeout_s=90, what="the download to finish")
-    assert len({value for value in seen if value > 0}) >= 2, f"the bar did not advance: {seen}"
+    progress = f"#progress-{job_href.rsplit('/', 1)[1]}"
+    slskd = world["slskd"]
+    # The transfer is held mid-way while the page catches up, then moved on: the bar must show
+    # both positions, whatever the machine's speed (no race between the fake's clock and the
+    # page's 2 s poll).
+    wait_for(lambda: _transferring(slskd), timeout_s=90, what="the transfer to start")
+    slskd.paused.set()
+    try:
+        first = wait_for(lambda: _bar(page, progress), timeout_s=30, what="the bar to show")
+        slskd.advance(5)
+        wait_for(lambda: _bar(page, progress) > first, timeout_s=30, what="the bar to advance")
+    finally:
+        slskd.paused.clear()
+    wait_for(lambda: _job_done(page, job_href), timeout_s=90, what="the download to finish")
     assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
     operator.check_clean("downloads while polling")
 
@@ -147,6 +155,22 @@ def test_reverify_the_library_and_list_suspect_files(session):
     assert "missing on disk" in suspect.inner_text()
     assert "Starálfur" in suspect.inner_text()
     operator.check_clean("suspect files")
+
+
+def _transferring(slskd: Any) -> bool:
+    """The fake's transfer is in progress with some bytes delivered (not yet complete)."""
+    with slskd.lock:
+        return any(
+            t.state == "InProgress" and 0 < t.bytes_transferred < t.size
+            for t in slskd.transfers.values()
+        )
+
+
+def _bar(page: Any, selector: str) -> float:
+    """The progress bar's value as the page shows it now (0 while it is not shown)."""
+    if not page.locator(selector).count():
+        return 0.0
+    return float(page.get_attribute(selector, "value") or 0)
 
 
 def _job_done(page: Any, job_href: str) -> bool:

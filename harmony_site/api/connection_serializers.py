@@ -1,4 +1,5 @@
-"""Providers API serializers: output (read) and input (write) kept apart."""
+"""Connections API serializers (`harmony_site/api/connections.py`): output (read) and input
+(write) kept apart."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Thin DRF views over the Spotify OAuth service functions (`providers.spotify.oauth`).
+"""Connections: thin DRF views over the providers (status, tests, Spotify search) and the
+Spotify OAuth service functions (`providers.spotify.oauth`).
 
 Connecting or disconnecting the Spotify account is an admin's decision (it is the instance's
 provider credential); every role may read the status.
@@ -19,8 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.auth import IsAdmin, IsOperator, IsViewer
 from harmony_site import probes
-from harmony_site.api.exceptions import ApiError
-from providers.api.serializers import (
+from harmony_site.api.connection_serializers import (
     LIBRARY_KINDS,
     PROVIDERS,
     OAuthStatusSerializer,
@@ -32,6 +32,7 @@ from providers.api.serializers import (
     SpotifySearchQuerySerializer,
     SpotifyTrackSerializer,
 )
+from harmony_site.api.exceptions import ApiError
 from providers.spotify.browse import library_page
 from providers.spotify.client import SpotifyClient
 from providers.spotify.oauth import (

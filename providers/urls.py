@@ -1,3 +1,0 @@
-"""Providers URL patterns (UI, mounted under /ui/)."""
-
-urlpatterns: list = []
