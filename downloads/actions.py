@@ -22,7 +22,9 @@ from django.utils import timezone
 from downloads.jobs.state import record_event, transition
 from downloads.models import (
     LIVE_STATES,
+    TERMINAL_STATES,
     Candidate,
+    CandidateBlock,
     DeadLetterAction,
     Job,
     JobState,
@@ -133,7 +135,8 @@ def choose_candidate(job: Job, candidate: Candidate, *, actor: str) -> bool:
         rank=0, state=Candidate.State.PENDING, rejection="", failure_reason=""
     )
     job.refresh_from_db()
-    if job.state in (JobState.DEAD, JobState.CANCELLED):
+    # A finished job downloads the pick now; a better copy then replaces the library's file.
+    if job.state in TERMINAL_STATES:
         return _requeue_to_downloading(job, actor=actor, candidate=candidate)
     record_event(
         job.pk,
@@ -178,6 +181,17 @@ def mark_wrong_file(job: Job, *, actor: str) -> bool:
     if job.library_file is not None:
         library_services.mark_wrong_file(job.library_file, actor=actor)
     return _rerun_from_next(job, actor=actor)
+
+
+def unblock_file(block: CandidateBlock, *, actor: str) -> None:
+    """Lift a block: the file may be ranked again by the next search of any job."""
+    deleted, _ = CandidateBlock.objects.filter(pk=block.pk).delete()
+    if not deleted:
+        return  # someone else lifted it first
+    details = {"actor": actor, "username": block.username, "filename": block.filename}
+    if block.job_id is not None:
+        record_event(block.job_id, from_state="", to_state="", reason="unblocked", details=details)
+    logger.info("hdm.blocklist.removed", extra={"block_id": block.pk, **details})
 
 
 def _rerun_from_next(job: Job, *, actor: str) -> bool:

@@ -15,6 +15,7 @@ from downloads.models import (
     LIVE_STATES,
     TERMINAL_STATES,
     Candidate,
+    CandidateBlock,
     Job,
     JobEvent,
     JobScope,
@@ -113,11 +114,16 @@ def waiting_jobs() -> QuerySet[Job]:
 def finished_jobs(
     *, states: list[str] | None = None, kind: str = "", text: str = ""
 ) -> QuerySet[Job]:
-    """Final jobs (done, cancelled, dead), newest first, optionally filtered."""
+    """Final jobs (done, cancelled, dead), newest first, optionally filtered; a parent carries
+    its tracks' outcome (`children_done`, `children_dead`, `children_total`)."""
     jobs = job_list(
         states=states or list(TERMINAL_STATES), kinds=[kind] if kind else None, text=text
     )
-    return jobs.order_by("-finished_at", "-id")
+    return jobs.annotate(
+        children_total=Count("children"),
+        children_done=Count("children", filter=Q(children__state=JobState.DONE)),
+        children_dead=Count("children", filter=Q(children__state=JobState.DEAD)),
+    ).order_by("-finished_at", "-id")
 
 
 def live_transfers(jobs: list[Job]) -> dict[tuple[str, str], Transfer]:
@@ -155,3 +161,11 @@ def search_spotify(query: str) -> tuple[list[Any], str]:
         return SpotifyClient.from_config().search(query, limit=10), ""
     except ProviderError as exc:
         return [], f"Spotify search failed: {exc}"
+
+
+def blocked_files(*, text: str = "") -> QuerySet[CandidateBlock]:
+    """The candidate blocklist, newest first, optionally filtered by peer or path."""
+    blocks = CandidateBlock.objects.order_by("-created_at", "-id")
+    if text:
+        blocks = blocks.filter(Q(username__icontains=text) | Q(filename__icontains=text))
+    return blocks

@@ -171,10 +171,13 @@ def test_job_page_shows_timeline_candidates_and_rejections(operator):
     make_candidate(job, rank=None, state="rejected", rejection="duration_mismatch")
     html = operator.get(f"/ui/jobs/{job.pk}").content.decode()
     assert 'id="candidates"' in html
-    assert "duration_mismatch" in html
-    assert "submitted" in html  # the timeline
-    assert "Choose this instead" in html
+    assert "duration_mismatch" not in html, "reason codes are shown as sentences"
+    assert "Its length differs too much from the wanted track" in html
+    assert "Submitted." in html  # the timeline
+    assert html.count("Choose this instead") == 2, "ranked and rejected candidates alike"
     assert 'hx-trigger="every 2s' in html
+    assert 'id="rejected-panel"' in html and f'id="why-{job.candidates.get(rank=1).pk}"' in html
+    assert "Waiting for a search slot" in html  # searching with no search of its own
 
 
 @pytest.mark.django_db
@@ -182,7 +185,9 @@ def test_final_job_stops_polling(viewer):
     job = make_job(JobState.DONE)
     response = viewer.get(f"/ui/jobs/{job.pk}", **HX)
     assert response.status_code == 286
-    assert "hx-trigger" not in response.content.decode()
+    html = response.content.decode()
+    # A bare hx-get on the panel would fire on every click inside it (opening a <details>).
+    assert "hx-trigger" not in html and "hx-get" not in html
 
 
 @pytest.mark.django_db
