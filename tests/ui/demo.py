@@ -17,6 +17,7 @@ from datetime import timedelta
 PASSWORD = "correct-horse-battery-9"
 USERS = {"admin": "admin", "operator": "operator", "viewer": "viewer"}
 DEAD_LABEL = "Nobody Shares — This Rarity"
+RETRY_LABEL = "Massive Attack — Teardrop"
 
 
 def seed_users() -> None:
@@ -161,7 +162,7 @@ def seed_demo() -> None:
     """Users, a small library, and jobs in every state: a lived-in installation."""
     from django.utils import timezone
 
-    from downloads.models import Watchlist, WatchlistSync
+    from downloads.models import CandidateBlock, Watchlist, WatchlistSync
 
     seed_users()
     _library()
@@ -182,15 +183,25 @@ def seed_demo() -> None:
     _candidates(running, chosen=False)
     _job("searching", "Radiohead — Reckoner", priority=100)
     _job("queued", "Portishead — Roads", priority=50, kind="watchlist")
-    _job(
+    waiting = _job(
         "failed",
-        "Massive Attack — Teardrop",
+        RETRY_LABEL,
         priority=100,
         attempts=2,
         last_error_code="provider_unavailable",
         last_error_detail="slskd did not answer",
         retry_state="searching",
-        next_attempt_at=timezone.now() + timedelta(minutes=3),
+        next_attempt_at=timezone.now() + timedelta(minutes=30),
+    )
+    _candidates(waiting, chosen=False)  # a live job whose page keeps polling
+    CandidateBlock.objects.create(
+        key="demo-block",
+        username="fake_uploader",
+        filename="@@x\\Teardrop (wrong song).mp3",
+        size=4_000_000,
+        reason="wrong_file",
+        detail="marked by user:operator",
+        job=waiting,
     )
     _job(
         "dead",

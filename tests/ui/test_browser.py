@@ -9,31 +9,15 @@ Skipped without Playwright/Chromium, failed instead under HARMONY_REQUIRE_BROWSE
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.audio import cached_audio
-from tests.fakes.slskd import FakeSlskd
-from tests.fakes.slskd_data import peer_file, peer_response
-from tests.fakes.spotify import FakeSpotify
-from tests.ui.demo import DEAD_LABEL, PASSWORD
-from tests.ui.live import LiveHarmony
+from tests.ui.browser import wait_for
+from tests.ui.demo import DEAD_LABEL
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PANELS = [
     "/ui/",
     "/ui/operations",
@@ -41,128 +25,10 @@ PANELS = [
     "/ui/watchlists",
     "/ui/library",
     "/ui/dlq",
+    "/ui/blocklist",
     "/ui/settings",
     "/ui/system",
 ]
-TRACK_SECONDS = 3
-# Records CSP violations in the page; init scripts run outside the page's CSP.
-CSP_LISTENER = (
-    "window.__csp = [];"
-    "document.addEventListener('securitypolicyviolation',"
-    " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
-)
-
-
-@pytest.fixture(scope="module")
-def world(require_browser, tmp_path_factory) -> Iterator[dict[str, Any]]:
-    """Fakes + a live Harmony seeded with demo data, shared by this module's tests."""
-    root = tmp_path_factory.mktemp("live-harmony")
-    (root / "downloads").mkdir()
-    with (
-        FakeSlskd(downloads_dir=root / "downloads", mode="auto", auto_interval=0.4) as slskd,
-        FakeSpotify() as spotify,
-    ):
-        track_id = _offer_a_track(slskd, spotify, root)
-        with LiveHarmony(root, slskd=slskd, spotify=spotify) as harmony:
-            yield {"harmony": harmony, "track_id": track_id, "chromium": require_browser}
-
-
-def _offer_a_track(slskd: FakeSlskd, spotify: FakeSpotify, root: Path) -> str:
-    """A Spotify track ("The Testers — Song Alpha", 3 s) that one peer shares as real FLAC."""
-    catalogue = spotify.catalogue
-    artist = catalogue.add_artist("The Testers")
-    album = catalogue.add_album(
-        "Test Album", [artist], release_date="2001", precision="year", track_names=["Song Alpha"]
-    )
-    track_id = catalogue.albums[album]["_track_ids"][0]
-    catalogue.tracks[track_id]["duration_ms"] = TRACK_SECONDS * 1000
-    audio = cached_audio(root / "cache", root / "src.flac", "flac", duration_s=TRACK_SECONDS)
-    content = audio.read_bytes()
-    filename = "@@share\\Music\\The Testers\\Test Album (2001)\\01 - Song Alpha.flac"
-    slskd.set_content("good_peer", filename, content)
-    kbps = max(1, len(content) * 8 // TRACK_SECONDS // 1000)
-    file = peer_file(
-        filename, len(content), bit_rate=kbps, bit_depth=16, sample_rate=44100, length=TRACK_SECONDS
-    )
-    slskd.script_search("song alpha", responses=[peer_response("good_peer", [file])])
-    slskd.script_transfer("good_peer", filename, progress_polls=20, remote_queue_polls=1)
-    return track_id
-
-
-@pytest.fixture(scope="module")
-def browser(world) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=world["chromium"], args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class Session:
-    """One signed-in browser tab that collects console errors and CSP violations."""
-
-    def __init__(self, browser: Any, base_url: str) -> None:
-        self.context = browser.new_context(base_url=base_url)
-        self.context.add_init_script(CSP_LISTENER)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error":
-            self.errors.append(f"console: {message.text}")
-
-    def login(self, username: str) -> Session:
-        self.page.goto("/ui/login/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", PASSWORD)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url(re.compile(r".*/ui/$"))
-        return self
-
-    def visit(self, path: str) -> None:
-        self.page.goto(path)
-        self.page.wait_for_load_state("networkidle")
-        self.check_clean(path)
-
-    def check_clean(self, where: str) -> None:
-        violations = self.page.evaluate("window.__csp || []")
-        assert not violations, f"CSP violations on {where}: {violations}"
-        assert not self.errors, f"console errors on {where}: {self.errors}"
-
-    def csrf_token(self) -> str:
-        headers = self.page.get_attribute("body", "hx-headers") or ""
-        return re.search(r'"X-CSRFToken": "([^"]+)"', headers).group(1)
-
-    def close(self) -> None:
-        self.context.close()
-
-
-@pytest.fixture
-def session(browser, world) -> Iterator[Any]:
-    sessions: list[Session] = []
-
-    def open_as(username: str) -> Session:
-        opened = Session(browser, world["harmony"].url).login(username)
-        sessions.append(opened)
-        return opened
-
-    yield open_as
-    for opened in sessions:
-        opened.close()
-
-
-def wait_for(predicate: Any, *, timeout_s: float = 60.0, what: str = "condition") -> Any:
-    """Poll `predicate` until it returns something truthy, or fail after the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_every_panel_renders_without_console_errors_or_csp_violations(session):
