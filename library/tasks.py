@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from harmony_site.config import get_config
+from library.importing import import_pending
 from library.models import ScanRun
 from library.scanning import scan_library
 
@@ -17,3 +19,8 @@ def run_scan(scan_id: int) -> None:
         logger.info("hdm.scan.claim_skipped", extra={"scan_id": scan_id})
         return
     scan_library(run=run)
+
+
+def import_folder() -> None:
+    """Scheduled (IMPORT_INTERVAL_MINUTES): import the settled files of the import folder."""
+    import_pending(actor="system:import", settle_seconds=get_config()["IMPORT_SETTLE_S"])

@@ -11,4 +11,8 @@ urlpatterns = [
     path("library/artists/<int:artist_id>", views.artist, name="artist"),
     path("library/albums/<int:album_id>", views.album, name="album"),
     path("library/tracks/<int:track_id>", views.track, name="track"),
+    path("library/quarantine", views.quarantine, name="quarantine"),
+    path("library/quarantine/retry", views.quarantine_retry, name="quarantine-retry"),
+    path("library/quarantine/release", views.quarantine_release, name="quarantine-release"),
+    path("library/quarantine/delete", views.quarantine_delete, name="quarantine-delete"),
 ]
