@@ -162,10 +162,18 @@ def bootstrap_first_admin() -> str | None:
     # it works once, and it dies as soon as an account exists.
     logger.warning(
         "hdm.accounts.setup_required: no user exists; open %s to create the first admin",
-        path,
+        _setup_url(path, bind=config["HTTP_BIND"]),
         extra={"setup_path": path},
     )
     return path
+
+
+def _setup_url(path: str, *, bind: str) -> str:
+    """The link as this machine's browser reaches it (a wildcard bind means any address)."""
+    host, _, port = bind.rpartition(":")
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}{path}" if port else path
 
 
 # --- API keys ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ API-key and user management (the forms on the Settings page post here)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
@@ -21,9 +22,19 @@ from accounts.forms import ApiKeyForm, FirstAdminForm, RoleForm, UserForm
 from accounts.models import APIKey
 from harmony_site.views.settings import render_settings, settings_context
 
-login_view = login_not_required(
-    LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True)
-)
+
+class SignInView(LoginView):
+    """Django's sign-in, telling a first-time visitor where the setup link is."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        first_run = not get_user_model().objects.exists()
+        return {**super().get_context_data(**kwargs), "first_run": first_run}
+
+
+login_view = login_not_required(SignInView.as_view())
 # POST only (Django's LogoutView refuses GET), so a link or image cannot sign anyone out.
 logout_view = login_not_required(LogoutView.as_view())
 
