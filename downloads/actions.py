@@ -33,6 +33,9 @@ from downloads.stages.download import block_candidate, cancel_transfer
 
 logger = logging.getLogger("hdm.recovery")
 
+RETRYABLE_STATES = (JobState.FAILED, JobState.DEAD, JobState.CANCELLED)
+MAX_BULK_RETRY = 500  # one page of the wanted list at most; more would hold a request too long
+
 
 class JobActionError(Exception):
     """An operator action that does not apply to the job as it is (clear message)."""
@@ -69,6 +72,19 @@ def retry_job(job: Job, *, actor: str) -> bool:
     if job.state in (JobState.DEAD, JobState.CANCELLED):
         return _requeue(job, actor=actor)
     raise JobActionError(f"job {job.pk} is {job.state}: only failed, dead or cancelled jobs retry")
+
+
+def retry_jobs(job_ids: Sequence[int], *, actor: str) -> dict[str, int]:
+    """Retry each picked job that can be retried (the wanted page's bulk action); counts of
+    `retried` and `skipped` (still running, or another live job wants the same track)."""
+    counts = {"retried": 0, "skipped": 0}
+    for job in Job.objects.filter(pk__in=list(job_ids)[:MAX_BULK_RETRY]):
+        try:
+            retried = job.state in RETRYABLE_STATES and retry_job(job, actor=actor)
+        except JobActionError:
+            retried = False
+        counts["retried" if retried else "skipped"] += 1
+    return counts
 
 
 def _requeue(job: Job, *, actor: str) -> bool:

@@ -179,3 +179,17 @@ def activity_text(job: Any) -> str:
     if job.state == "failed" and job.next_attempt_at:
         return "Waiting to retry"
     return job.get_state_display()
+
+
+def wanted_status(job: Any) -> tuple[str, str]:
+    """Why a wanted track is not in the library yet, and what a person can do about it."""
+    if job.state == "dead" and job.dead_reason == "no_candidates":
+        return "Not found on Soulseek.", "Retry later: new peers come online every day."
+    if job.state == "dead":
+        return error_text(job.dead_reason) or "Failed.", "Open the job to see why, then retry."
+    if job.state == "failed":
+        return (
+            f"Failed for now: {error_text(job.last_error_code)}",
+            "Harmony retries by itself; or retry now.",
+        )
+    return activity_text(job) + ".", "Nothing: Harmony is on it (see Downloads)."

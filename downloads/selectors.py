@@ -8,7 +8,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 
 from downloads.models import (
@@ -169,3 +181,25 @@ def blocked_files(*, text: str = "") -> QuerySet[CandidateBlock]:
     if text:
         blocks = blocks.filter(Q(username__icontains=text) | Q(filename__icontains=text))
     return blocks
+
+
+def missing_wanted() -> QuerySet[Job]:
+    """Wanted tracks not in the library yet: the latest track job of each wanted item that has
+    no finished (`done`) job, unless a person cancelled it. Stuck ones first."""
+    delivered = Job.objects.filter(scope=JobScope.TRACK, state=JobState.DONE)
+    latest = Job.objects.filter(scope=JobScope.TRACK, wanted_key=OuterRef("wanted_key")).order_by(
+        "-created_at", "-id"
+    )
+    return (
+        Job.objects.filter(scope=JobScope.TRACK, pk=Subquery(latest.values("pk")[:1]))
+        .exclude(wanted_key__in=delivered.values("wanted_key"))
+        .exclude(state=JobState.CANCELLED)
+        .order_by(Case(*_WANTED_ORDER, default=Value(9)), "-priority", "created_at", "id")
+    )
+
+
+# Dead first (someone must act), then waiting to retry, then the ones still working.
+_WANTED_ORDER = (
+    When(state=JobState.DEAD, then=Value(0)),
+    When(state=JobState.FAILED, then=Value(1)),
+)

@@ -26,6 +26,8 @@ PANELS = [
     "/ui/library",
     "/ui/dlq",
     "/ui/blocklist",
+    "/ui/wanted",
+    "/ui/library/quarantine",
     "/ui/settings",
     "/ui/system",
 ]

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.ui.browser import wait_for
-from tests.ui.demo import RETRY_LABEL
+from tests.ui.demo import DEAD_LABEL, RETRY_LABEL
 
 pytestmark = pytest.mark.browser
 
@@ -97,3 +97,21 @@ def test_failed_jobs_are_called_failed_and_read_as_sentences(session):
     assert "No file on Soulseek passed the filters." in text
     assert "no_candidates" not in text and "Dead letters" not in text
     viewer.check_clean("failed page")
+
+
+def test_the_wanted_page_says_why_each_track_is_missing_and_retries_the_picked_ones(session):
+    operator = session("operator")
+    page = operator.page
+    operator.visit("/ui/")
+    page.click("nav >> text=Wanted")
+    page.wait_for_url(re.compile(r".*/ui/wanted$"))
+    row = page.locator("#wanted-tracks tr", has_text=DEAD_LABEL)
+    assert "Not found on Soulseek." in row.inner_text()
+    assert "Retry later" in row.inner_text()
+    row.locator("input[type=checkbox]").check()
+    page.click("text=Retry picked")
+    page.wait_for_load_state("networkidle")
+    assert "Retrying 1 track(s)." in page.locator(".messages").inner_text()
+    row = page.locator("#wanted-tracks tr", has_text=DEAD_LABEL)
+    assert "Not found on Soulseek." not in row.inner_text()
+    operator.check_clean("wanted page")

@@ -569,3 +569,42 @@ def test_every_form_control_has_a_label(admin, url):
         and not control.get("aria-label")
     ]
     assert not unlabelled, f"{url}: controls without a label: {unlabelled}"
+
+
+@pytest.mark.django_db
+def test_wanted_lists_missing_tracks_with_why_and_retries_the_picked_ones(operator):
+    make_job(JobState.DONE, label="Got It", wanted_key="w:got")
+    make_job(JobState.DEAD, label="Got It", wanted_key="w:got", dead_reason="no_candidates")
+    lost = make_job(JobState.DEAD, label="Lost One", dead_reason="no_candidates")
+    make_job(JobState.SEARCHING, label="Looking")
+    make_job(JobState.CANCELLED, label="Not Wanted")
+
+    html = operator.get("/ui/wanted").content.decode()
+    assert "Lost One" in html and "Not found on Soulseek." in html
+    assert "Waiting for a search slot." in html
+    assert "Got It" not in html and "Not Wanted" not in html
+    assert html.index("Lost One") < html.index("Looking"), "stuck tracks first"
+
+    response = operator.post("/ui/wanted/retry", {"ids": [str(lost.pk)]})
+    assert response.status_code == 302
+    lost.refresh_from_db()
+    assert lost.state == JobState.QUEUED
+
+
+@pytest.mark.django_db
+def test_a_viewer_cannot_retry_wanted_tracks(viewer):
+    job = make_job(JobState.DEAD, label="Lost", dead_reason="no_candidates")
+    assert viewer.post("/ui/wanted/retry", {"ids": [str(job.pk)]}).status_code == 403
+    assert 'name="ids"' not in viewer.get("/ui/wanted").content.decode()
+
+
+@pytest.mark.django_db
+def test_blocklist_and_quarantine_pages_render(operator, settings, tmp_path):
+    from downloads.models import CandidateBlock
+
+    settings.DOWNLOADS_DIR = tmp_path
+    CandidateBlock.objects.create(
+        key="k", username="peer", filename="a.flac", size=1, reason="wrong_file"
+    )
+    assert "Marked as the wrong file" in operator.get("/ui/blocklist").content.decode()
+    assert "The quarantine is empty" in operator.get("/ui/library/quarantine").content.decode()
