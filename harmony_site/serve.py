@@ -37,6 +37,7 @@ from django.core.management import call_command
 from django.db import connections
 
 from harmony_site import probes
+from harmony_site.configuration import RELOAD_FLAG
 from harmony_site.health import STARTED_AT_ENV
 
 logger = logging.getLogger("hdm.serve")
@@ -275,11 +276,31 @@ class Supervisor:
                 if not child.running():
                     self._log_death(child)
                     return 1
+            if self._reload_requested():
+                self._reload()
             if time.monotonic() >= next_watch:
                 next_watch = time.monotonic() + interval
                 if cluster_is_stalled():
                     self._restart_cluster()
         return 0
+
+    def _reload_requested(self) -> bool:
+        """The Settings page's "Apply now" left its flag (harmony_site.configuration)."""
+        flag = Path(settings.CONFIG_DIR) / RELOAD_FLAG
+        try:
+            flag.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _reload(self) -> None:
+        """Apply harmony.yml: gunicorn starts new workers (which read it) before the old ones
+        finish their requests; the cluster and the dispatcher restart. The binds stay."""
+        logger.warning("hdm.serve.reloading")
+        self.web.signal(signal.SIGHUP)
+        stop_children([self.dispatcher, self.cluster])
+        self.cluster.start()
+        self.dispatcher.start()
 
     def _restart_cluster(self) -> None:
         logger.warning("hdm.serve.cluster_restart", extra={"reason": "stalled"})

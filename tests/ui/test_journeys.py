@@ -115,3 +115,27 @@ def test_the_wanted_page_says_why_each_track_is_missing_and_retries_the_picked_o
     row = page.locator("#wanted-tracks tr", has_text=DEAD_LABEL)
     assert "Not found on Soulseek." not in row.inner_text()
     operator.check_clean("wanted page")
+
+
+def test_a_saved_setting_is_applied_from_the_settings_page_without_a_restart(session):
+    # Last in this module: applying restarts this Harmony's task cluster.
+    admin = session("admin")
+    page = admin.page
+    admin.visit("/ui/")
+    page.click("nav >> text=Settings")
+    page.fill("#id_search-HDM_SEARCH_BUDGET", "7")
+    page.click("#search button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    pending = page.locator("#pending-settings")
+    assert "HDM_SEARCH_BUDGET" in pending.inner_text()
+    pending.locator("button:text('Apply now')").click()
+    page.wait_for_load_state("networkidle")
+    assert "Applying the saved settings" in page.locator(".messages").inner_text()
+
+    def applied() -> bool:
+        page.reload()  # a person looking again; the new workers read harmony.yml
+        return page.locator("#pending-settings").count() == 0
+
+    wait_for(applied, timeout_s=60, what="the new workers to apply the setting")
+    assert page.input_value("#id_search-HDM_SEARCH_BUDGET") == "7"
+    admin.check_clean("settings after applying")

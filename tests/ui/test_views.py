@@ -608,3 +608,26 @@ def test_blocklist_and_quarantine_pages_render(operator, settings, tmp_path):
     )
     assert "Marked as the wrong file" in operator.get("/ui/blocklist").content.decode()
     assert "The quarantine is empty" in operator.get("/ui/library/quarantine").content.decode()
+
+
+@pytest.mark.django_db
+def test_slskd_test_connection_tests_what_is_typed_not_what_is_saved(admin, fake_slskd):
+    # The page's own field names (prefixed by the group): a dead URL typed is a dead URL.
+    typed = {"slskd-SLSKD_URL": "http://127.0.0.1:9", "slskd-SLSKD_API_KEY": "wrong"}
+    html = admin.post("/ui/settings/slskd/test", typed, **HX).content.decode()
+    assert "Connected" not in html and "did not answer" in html
+    typed = {"slskd-SLSKD_URL": fake_slskd.url, "slskd-SLSKD_API_KEY": "wrong"}
+    html = admin.post("/ui/settings/slskd/test", typed, **HX).content.decode()
+    assert "refused the API key" in html
+
+
+@pytest.mark.django_db
+def test_apply_now_asks_the_supervisor_and_is_audited(admin, settings, tmp_path):
+    from harmony_site.configuration import RELOAD_FLAG
+    from library.models import AuditEvent
+
+    settings.CONFIG_DIR = tmp_path
+    response = admin.post("/ui/settings/apply")
+    assert response.status_code == 302
+    assert (tmp_path / RELOAD_FLAG).read_text() == "user:admin"
+    assert AuditEvent.objects.get(kind="settings_changed").details["action"] == "reload_requested"
