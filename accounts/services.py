@@ -96,6 +96,23 @@ def disable_user(*, user: AbstractBaseUser, actor: str) -> None:
     _audit("user_disabled", actor=actor, username=user.get_username())
 
 
+def enable_user(*, user: AbstractBaseUser, actor: str) -> None:
+    """Let a disabled user sign in again (with their old password and role)."""
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    _audit("user_enabled", actor=actor, username=user.get_username())
+
+
+def set_password(*, user: AbstractBaseUser, password: str, actor: str) -> None:
+    """A new password (the user's own change, or an admin's reset) that passes the validators;
+    every other session of the user ends, so a leaked session dies with the old password."""
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    _end_sessions(user)
+    _audit("password_changed", actor=actor, username=user.get_username())
+
+
 def _end_sessions(user: AbstractBaseUser) -> None:
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if session.get_decoded().get("_auth_user_id") == str(user.pk):

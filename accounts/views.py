@@ -7,8 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import get_user_model, login, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -125,16 +126,22 @@ def user_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required("admin")
 def user_update(request: HttpRequest, user_id: int) -> HttpResponse:
-    """Change a user's role, or disable them (`action=disable`); never your own account."""
+    """Change a user's role, disable or enable them, reset their password (`action=...`);
+    never your own account (change your own password on the account page)."""
     user = get_object_or_404(get_user_model(), pk=user_id)
     if user.pk == request.user.pk:
         messages.error(request, "You cannot change or disable your own account here.")
         return redirect("ui:settings")
     actor = actor_for(request.user)
-    if request.POST.get("action") == "disable":
-        services.disable_user(user=user, actor=actor)
-        messages.success(request, f"User {user.get_username()} disabled.")
-        return redirect("ui:settings")
+    action = request.POST.get("action")
+    try:
+        if action in USER_ACTIONS:
+            text = USER_ACTIONS[action](request, user, actor)
+            messages.success(request, text)
+            return redirect(reverse("ui:settings") + "#users")
+    except (services.AccountError, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect(reverse("ui:settings") + "#users")
     form = RoleForm(request.POST)
     if form.is_valid():
         services.set_role(user=user, role=form.cleaned_data["role"], actor=actor)
@@ -142,3 +149,37 @@ def user_update(request: HttpRequest, user_id: int) -> HttpResponse:
     else:
         messages.error(request, "Pick a role.")
     return redirect("ui:settings")
+
+
+def _disable(request: HttpRequest, user: Any, actor: str) -> str:
+    services.disable_user(user=user, actor=actor)
+    return f"User {user.get_username()} disabled."
+
+
+def _enable(request: HttpRequest, user: Any, actor: str) -> str:
+    services.enable_user(user=user, actor=actor)
+    return f"User {user.get_username()} can sign in again."
+
+
+def _reset_password(request: HttpRequest, user: Any, actor: str) -> str:
+    services.set_password(user=user, password=request.POST.get("password", ""), actor=actor)
+    return f"New password set for {user.get_username()}; their sessions were ended."
+
+
+USER_ACTIONS = {"disable": _disable, "enable": _enable, "reset_password": _reset_password}
+
+
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change your own password (the old one first); your other sessions end."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.set_password(
+            user=request.user,
+            password=form.cleaned_data["new_password1"],
+            actor=actor_for(request.user),
+        )
+        update_session_auth_hash(request, request.user)  # this session stays signed in
+        messages.success(request, "Your password was changed.")
+        return redirect("downloads:dashboard")
+    return render(request, "accounts/password.html", {"form": form})

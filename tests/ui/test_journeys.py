@@ -9,9 +9,11 @@ import re
 import pytest
 
 from tests.ui.browser import wait_for
-from tests.ui.demo import DEAD_LABEL, RETRY_LABEL
+from tests.ui.demo import DEAD_LABEL, PASSWORD, RETRY_LABEL
 
 pytestmark = pytest.mark.browser
+
+NEW_PASSWORD = "a-brand-new-password-42"
 
 # Counts htmx's swaps and requests in the page (an init script runs outside the page's CSP).
 HTMX_COUNTER = (
@@ -115,6 +117,59 @@ def test_the_wanted_page_says_why_each_track_is_missing_and_retries_the_picked_o
     row = page.locator("#wanted-tracks tr", has_text=DEAD_LABEL)
     assert "Not found on Soulseek." not in row.inner_text()
     operator.check_clean("wanted page")
+
+
+def test_an_operator_changes_their_own_password(session):
+    operator = session("operator")
+    page = operator.page
+    page.click("header >> text=operator")
+    page.fill("#id_old_password", PASSWORD)
+    page.fill("#id_new_password1", NEW_PASSWORD)
+    page.fill("#id_new_password2", NEW_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/ui/$"))
+    assert "Your password was changed." in page.locator(".messages").inner_text()
+    page.click("text=Sign out")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", NEW_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/ui/$"))
+    page.goto("/ui/account/password")  # and back, for the other tests of this module
+    page.fill("#id_old_password", NEW_PASSWORD)
+    page.fill("#id_new_password1", PASSWORD)
+    page.fill("#id_new_password2", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/ui/$"))
+    operator.check_clean("password change")
+
+
+def test_an_admin_disables_enables_resets_and_changes_the_role_of_a_user(session):
+    admin = session("admin")
+    page = admin.page
+    page.on("dialog", lambda dialog: dialog.accept())
+    admin.visit("/ui/settings#users")
+
+    def viewer_row():
+        return page.locator("#users tr", has_text="viewer").filter(has_not_text="(you)").first
+
+    viewer_row().locator("button:text('Disable')").click()
+    page.wait_for_load_state("networkidle")
+    assert "disabled" in viewer_row().inner_text()
+    viewer_row().locator("button:text('Enable')").click()
+    page.wait_for_load_state("networkidle")
+    assert "can sign in again" in page.locator(".messages").inner_text()
+    viewer_row().locator("input[type=password]").fill(PASSWORD)
+    viewer_row().locator("button:text('Reset password')").click()
+    page.wait_for_load_state("networkidle")
+    assert "New password set for viewer" in page.locator(".messages").inner_text()
+    viewer_row().locator("select").select_option("operator")
+    viewer_row().locator("button:text('Change role')").click()
+    page.wait_for_load_state("networkidle")
+    assert "viewer is now operator" in page.locator(".messages").inner_text()
+    viewer_row().locator("select").select_option("viewer")
+    viewer_row().locator("button:text('Change role')").click()
+    page.wait_for_load_state("networkidle")
+    admin.check_clean("user management")
 
 
 def test_a_saved_setting_is_applied_from_the_settings_page_without_a_restart(session):

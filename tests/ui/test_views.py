@@ -12,7 +12,7 @@ from django.test import Client
 from downloads.models import Candidate, DeadLetterAction, Job, JobState, Watchlist
 from library.models import AuditEvent
 from tests.factories import LibraryFileFactory
-from tests.ui.conftest import make_candidate, make_job
+from tests.ui.conftest import PASSWORD, make_candidate, make_job
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -631,3 +631,43 @@ def test_apply_now_asks_the_supervisor_and_is_audited(admin, settings, tmp_path)
     assert response.status_code == 302
     assert (tmp_path / RELOAD_FLAG).read_text() == "user:admin"
     assert AuditEvent.objects.get(kind="settings_changed").details["action"] == "reload_requested"
+
+
+@pytest.mark.django_db
+def test_admin_enables_a_disabled_user_and_resets_a_password(admin):
+    from django.contrib.auth import get_user_model
+
+    from accounts import services
+    from library.models import AuditEvent
+
+    bob = services.create_user(username="bob", password=PASSWORD, role="viewer", actor="test")
+    admin.post(f"/ui/settings/users/{bob.pk}", {"action": "disable"})
+    bob.refresh_from_db()
+    assert not bob.is_active
+    admin.post(f"/ui/settings/users/{bob.pk}", {"action": "enable"})
+    bob.refresh_from_db()
+    assert bob.is_active
+    weak = admin.post(f"/ui/settings/users/{bob.pk}", {"action": "reset_password", "password": "1"})
+    assert weak.status_code == 302
+    assert get_user_model().objects.get(pk=bob.pk).check_password(PASSWORD), "a weak one is refused"
+    admin.post(
+        f"/ui/settings/users/{bob.pk}", {"action": "reset_password", "password": "n3w-Passw0rd-ok"}
+    )
+    assert get_user_model().objects.get(pk=bob.pk).check_password("n3w-Passw0rd-ok")
+    kinds = set(AuditEvent.objects.values_list("kind", flat=True))
+    assert {"user_disabled", "user_enabled", "password_changed"} <= kinds
+
+
+@pytest.mark.django_db
+def test_a_user_changes_their_own_password_and_stays_signed_in(viewer):
+    bad = viewer.post(
+        "/ui/account/password",
+        {"old_password": "wrong", "new_password1": "x-N3w-pass", "new_password2": "x-N3w-pass"},
+    )
+    assert bad.status_code == 200 and "errorlist" in bad.content.decode()
+    ok = viewer.post(
+        "/ui/account/password",
+        {"old_password": PASSWORD, "new_password1": "x-N3w-pass", "new_password2": "x-N3w-pass"},
+    )
+    assert ok.status_code == 302
+    assert viewer.get("/ui/downloads").status_code == 200, "this session stays signed in"
