@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from pathlib import Path
 
 PASSWORD = "correct-horse-battery-9"
 USERS = {"admin": "admin", "operator": "operator", "viewer": "viewer"}
@@ -158,6 +159,19 @@ def _candidates(job, *, chosen: bool) -> None:
         job.save(update_fields=["current_candidate"])
 
 
+def _quarantine() -> None:
+    """One file in the quarantine, as an import of an untagged file leaves it."""
+    from django.conf import settings
+
+    from library.quarantine import quarantine_file
+
+    source = Path(settings.DOWNLOADS_DIR) / "import" / "track 07.mp3"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_bytes(b"demo")
+    detail = "the file has no title or artist tag to name it by; tag it and drop it in again"
+    quarantine_file(source, reason="untagged", detail=detail)
+
+
 def seed_demo() -> None:
     """Users, a small library, and jobs in every state: a lived-in installation."""
     from django.utils import timezone
@@ -217,6 +231,7 @@ def seed_demo() -> None:
         last_error_code="duration_mismatch",
         last_error_detail="delivered file is 12 s too short",
     )
+    _quarantine()
     watch = Watchlist.objects.create(
         kind="artist",
         spotify_id="demoartist0000000000001",
