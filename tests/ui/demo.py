@@ -150,9 +150,9 @@ def _candidates(job, *, chosen: bool) -> None:
         username="live_bootlegger",
         filename="@@x\\Track (Live).flac",
         size=41_000_000,
-        rejection="version_mismatch",
+        rejection="unwanted_version",
         state="rejected",
-        score={"detail": "the file is a live version; the wanted track is not"},
+        score={"detail": "The file is a live version; the wanted track is not."},
     )
     if chosen:
         job.current_candidate = job.candidates.get(state="chosen")
