@@ -146,6 +146,22 @@ def _format_sentence(value: Mapping[str, Any]) -> str:
     return ", ".join(parts) + "."
 
 
+def quality_text(attributes: Mapping[str, Any]) -> str:
+    """A candidate's stored file attributes in words; unknown values are left out, not "None"."""
+    parts = [str(attributes["extension"]).upper()] if attributes.get("extension") else []
+    if attributes.get("bit_rate"):
+        vbr = " VBR" if attributes.get("is_variable_bit_rate") else ""
+        parts.append(f"{attributes['bit_rate']} kbps{vbr}")
+    if attributes.get("bit_depth"):
+        parts.append(f"{attributes['bit_depth']}-bit")
+    if attributes.get("sample_rate"):
+        parts.append(f"{attributes['sample_rate'] / 1000:g} kHz")
+    if attributes.get("length"):
+        minutes, seconds = divmod(int(attributes["length"]), 60)
+        parts.append(f"{minutes}:{seconds:02}")
+    return ", ".join(parts) or "Quality not reported"
+
+
 def children_text(summary: Mapping[str, int] | None) -> str:
     """A parent's tracks in words: "3 done, 9 failed, 1 cancelled, 2 in progress"."""
     if not summary:

@@ -29,3 +29,8 @@ def error_words(code: str) -> str:
 @register.filter
 def activity(job: Any) -> str:
     return explain.activity_text(job)
+
+
+@register.filter
+def quality_words(attributes: dict[str, Any]) -> str:
+    return explain.quality_text(attributes or {})

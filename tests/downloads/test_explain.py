@@ -55,3 +55,12 @@ def test_a_parent_reports_its_children_and_is_not_green_when_they_died():
     assert explain.children_text({"done": 1, "dead": 0, "queued": 2}) == (
         "1 done, 0 failed, 2 in progress"
     )
+
+
+def test_file_attributes_read_as_words_without_unknown_values():
+    attributes = {"extension": "flac", "bit_rate": None, "bit_depth": 16, "sample_rate": 44100}
+    assert explain.quality_text(attributes) == "FLAC, 16-bit, 44.1 kHz"
+    assert explain.quality_text({"bit_rate": 245, "is_variable_bit_rate": True, "length": 215}) == (
+        "245 kbps VBR, 3:35"
+    )
+    assert explain.quality_text({}) == "Quality not reported"

@@ -82,7 +82,7 @@ def make_candidate(job: Job, rank: int | None = 1, **fields) -> Candidate:
         "username": "peer1",
         "filename": "Music\\The Testers\\01 Song Alpha.flac",
         "size": 1000,
-        "attributes": {"bitRate": 900},
+        "attributes": {"extension": "flac", "bit_rate": 900, "bit_depth": None},
         "score": {"score": 0.9, "format": {"class": "flac"}},
         "rank": rank,
         **fields,

@@ -19,6 +19,9 @@ PASSWORD = "correct-horse-battery-9"
 USERS = {"admin": "admin", "operator": "operator", "viewer": "viewer"}
 DEAD_LABEL = "Nobody Shares — This Rarity"
 RETRY_LABEL = "Massive Attack — Teardrop"
+# As the HDM stores them (downloads/stages/search.py, file_attributes); unknown values are None.
+FLAC_ATTRIBUTES = {"extension": "flac", "bit_rate": None, "bit_depth": 16, "sample_rate": 44100}
+MP3_ATTRIBUTES = {"extension": "mp3", "bit_rate": 320, "bit_depth": None, "sample_rate": 44100}
 
 
 def seed_users() -> None:
@@ -134,7 +137,14 @@ def _candidates(job, *, chosen: bool) -> None:
             username=user,
             filename=name,
             size=30_000_000 // rank,
-            attributes={"bitDepth": 16, "sampleRate": 44100} if rank == 1 else {"bitRate": 320},
+            attributes={
+                "extension": "flac",
+                "bit_depth": 16,
+                "sample_rate": 44100,
+                "bit_rate": None,
+            }
+            if rank == 1
+            else {"extension": "mp3", "bit_rate": 320, "bit_depth": None},
             score={
                 "score": score,
                 "format": {"class": "flac" if rank == 1 else "mp3-320"},

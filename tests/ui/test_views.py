@@ -671,3 +671,11 @@ def test_a_user_changes_their_own_password_and_stays_signed_in(viewer):
     )
     assert ok.status_code == 302
     assert viewer.get("/ui/downloads").status_code == 200, "this session stays signed in"
+
+
+@pytest.mark.django_db
+def test_candidate_quality_is_words_and_never_none(viewer):
+    job = make_job(JobState.DONE)
+    make_candidate(job, attributes={"extension": "mp3", "bit_rate": 320, "bit_depth": None})
+    html = viewer.get(f"/ui/jobs/{job.pk}").content.decode()
+    assert "MP3, 320 kbps" in html and "None" not in html
