@@ -186,6 +186,15 @@ def children_outcome(state: str, summary: Mapping[str, int] | None) -> str:
     return "dead" if not summary.get("done") else "failed"
 
 
+# The UI's names for states whose model labels speak the engine's language (the DLQ keeps
+# its API name; a person sees "Failed").
+STATE_WORDS = {"dead": "Failed", "failed": "Waiting to retry"}
+
+
+def state_text(job: Any) -> str:
+    return STATE_WORDS.get(job.state) or job.get_state_display()
+
+
 def activity_text(job: Any) -> str:
     """What a live job is doing now, where its state alone would mislead."""
     if job.state == "searching" and not job.current_search_id:
@@ -194,7 +203,7 @@ def activity_text(job: Any) -> str:
         return "Waiting for a worker"
     if job.state == "failed" and job.next_attempt_at:
         return "Waiting to retry"
-    return job.get_state_display()
+    return state_text(job)
 
 
 def wanted_status(job: Any) -> tuple[str, str]:

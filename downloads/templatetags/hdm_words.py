@@ -34,3 +34,8 @@ def activity(job: Any) -> str:
 @register.filter
 def quality_words(attributes: dict[str, Any]) -> str:
     return explain.quality_text(attributes or {})
+
+
+@register.filter
+def state_words(job: Any) -> str:
+    return explain.state_text(job)

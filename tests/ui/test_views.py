@@ -582,6 +582,7 @@ def test_wanted_lists_missing_tracks_with_why_and_retries_the_picked_ones(operat
     html = operator.get("/ui/wanted").content.decode()
     assert "Lost One" in html and "Not found on Soulseek." in html
     assert "Waiting for a search slot." in html
+    assert "dead-letter" not in html, "the UI says Failed"
     assert "Got It" not in html and "Not Wanted" not in html
     assert html.index("Lost One") < html.index("Looking"), "stuck tracks first"
 
