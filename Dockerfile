@@ -15,13 +15,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# fpcalc (Chromaprint) for acoustic fingerprints; Harmony runs without it, with a warning.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libchromaprint-tools \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first: this layer is reused until requirements.txt changes.
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
 COPY . .
 # Static files are baked into the image; the throw-away CONFIG_DIR keeps /config empty.
+# Bytecode too: PYTHONDONTWRITEBYTECODE keeps the running container from writing any, so
+# without it every process start would compile Harmony's modules again (docs/benchmarks.md).
 RUN CONFIG_DIR=/tmp/build-config python manage.py collectstatic --noinput --verbosity 0 \
+    && python -m compileall -q /app "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
     && rm -rf /tmp/build-config \
     && chmod 0755 docker/entrypoint.sh
 

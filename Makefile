@@ -43,7 +43,16 @@ test: lint
 
 # Every bench/*_bench.py prints a table and writes bench/results/<name>.json; bench/report.py
 # then prints them all in one table and writes docs/benchmarks.md.
-bench: $(VENV)/.test-installed
+# beets (bench/import_bench.py's side-by-side) lives in .venv-bench, never next to Harmony.
+BENCH_VENV ?= .venv-bench
+
+$(BENCH_VENV)/.installed: requirements-bench.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make bench needs $(PYTHON) on PATH" >&2; exit 1; }
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.test-installed $(BENCH_VENV)/.installed
 	@set -e; for script in bench/*_bench.py; do echo "== $$script"; $(BIN)/python $$script; done
 	$(BIN)/python bench/report.py
 

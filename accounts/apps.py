@@ -23,7 +23,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their side effects: log handlers, the `auth` status section and the
-        # OpenAPI description of API-key authentication.
-        from accounts import schema, signals, status  # noqa: F401
+        # deploy checks (the OpenAPI description of API-key authentication comes with the URL map).
+        from accounts import exposure, signals, status  # noqa: F401
 
         post_migrate.connect(_bootstrap_after_migrate, sender=self)

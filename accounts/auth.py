@@ -8,7 +8,8 @@ API (DRF, wired as defaults in settings.REST_FRAMEWORK):
 - Permissions: `IsViewer` (viewer for every method), `IsOperator` (viewer reads, operator
   writes), `IsAdmin` (admin for every method, reads included), and the default
   `IsViewerReadAdminWrite` (viewer reads, admin writes) so a view that forgets to choose is
-  never more open than that. In open mode (no API key exists anywhere) they all allow.
+  never more open than that. In open mode (no API key and no account exist) they all allow;
+  `accounts.origins` keeps other web sites out of that mode.
 
 UI (function views): every `/ui/` page already needs a login with at least the viewer role
 (`accounts.middleware.UILoginRequiredMiddleware`); `@role_required("operator")` narrows a view.
@@ -16,16 +17,20 @@ UI (function views): every `/ui/` page already needs a login with at least the v
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hmac
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -112,11 +117,15 @@ def actor_for(user: Any) -> str:
 
 
 def api_auth_mode() -> Literal["open", "keys"]:
-    """`open` while no API key was ever configured or created; `keys` from then on.
+    """`open` while no API key and no UI account exist; `keys` from then on.
 
-    Revoking every database key does not reopen the API: that would be a silent downgrade.
+    Once roles exist, a session must act with its own role (a viewer never writes through the
+    API). Revoked keys and disabled users still count: revoking every key or disabling every
+    user does not reopen the API, which would be a silent downgrade.
     """
     if get_config()["HARMONY_API_KEYS"] or APIKey.objects.exists():
+        return "keys"
+    if get_user_model().objects.exists():
         return "keys"
     return "open"
 
@@ -132,6 +141,21 @@ def _presented_key(request: Request) -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return None
+
+
+@contextlib.contextmanager
+def _failure_lock() -> Iterator[None]:
+    """Serialise key checks across this host's workers and threads (the cache is per host).
+
+    Checking the count, checking the key and counting a failure happen as one step, so
+    concurrent guesses cannot all pass a check made before any of them was counted.
+    """
+    with open(Path(settings.CONFIG_DIR) / ".apikey-failures.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _failure_cache_key(request: Request) -> str:
@@ -202,14 +226,15 @@ class APIKeyAuthentication(BaseAuthentication):
         presented = _presented_key(request)
         if presented is None:
             return None
-        _refuse_if_too_many_failures(request)
-        if _match_configured_key(presented):
-            return ApiKeyPrincipal(name="env", role="admin"), None
-        try:
-            key = _match_database_key(presented)
-        except exceptions.AuthenticationFailed as exc:
-            _count_failure(request, str(exc.get_codes()))
-            raise
+        with _failure_lock():
+            _refuse_if_too_many_failures(request)
+            if _match_configured_key(presented):
+                return ApiKeyPrincipal(name="env", role="admin"), None
+            try:
+                key = _match_database_key(presented)
+            except exceptions.AuthenticationFailed as exc:
+                _count_failure(request, str(exc.get_codes()))
+                raise
         _touch_last_used(key)
         return ApiKeyPrincipal(name=key.name, role=key.role, key_id=key.pk), key
 

@@ -6,9 +6,11 @@ share, so each change is validated, logged (never with a secret) and audited the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterator
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -22,11 +24,16 @@ from django.utils import timezone
 from accounts.models import APIKey, SetupToken
 from accounts.roles import ROLES, Role, has_role
 from harmony_site.config import get_config
+from harmony_site.logs import register_secret
 from library.audit import record_event
 
 logger = logging.getLogger("hdm.accounts")
 
 SETUP_PATH = "/ui/setup/{token}/"
+API_CLOSED_MESSAGE = (
+    "An account or API key exists now, so the API is no longer open: every API caller needs "
+    "an API key or a signed-in session, and acts with that key's or user's role."
+)
 
 
 class AccountError(ValueError):
@@ -71,9 +78,25 @@ def set_role(*, user: AbstractBaseUser, role: str, actor: str) -> None:
     _audit("user_role_changed", actor=actor, username=user.get_username(), role=role)
 
 
+@contextlib.contextmanager
+def _announcing_api_closed(*, created: str) -> Iterator[None]:
+    """Log, in words, when the account or key being created ends open mode."""
+    from accounts.auth import api_auth_mode
+
+    was_open = api_auth_mode() == "open"
+    yield
+    if was_open:
+        logger.warning(f"hdm.accounts.api_closed: {API_CLOSED_MESSAGE}", extra={"by": created})
+
+
 @transaction.atomic
 def create_user(*, username: str, password: str, role: str, actor: str) -> AbstractBaseUser:
     """Create an active user with `role`; the password must pass the configured validators."""
+    with _announcing_api_closed(created=f"user:{username}"):
+        return _create_user(username=username, password=password, role=role, actor=actor)
+
+
+def _create_user(*, username: str, password: str, role: str, actor: str) -> AbstractBaseUser:
     _check_role(role)
     user_model = get_user_model()
     if user_model.objects.filter(username=username).exists():
@@ -205,9 +228,11 @@ def create_api_key(
     if not name or len(name) > 50:
         raise AccountError("an API key needs a name of 1 to 50 characters")
     expiry = timezone.now() + expires if expires is not None else None
-    key, plaintext = APIKey.objects.create_key(
-        name=name, role=role, expiry_date=expiry, created_by=actor
-    )
+    with _announcing_api_closed(created=f"apikey:{name}"):
+        key, plaintext = APIKey.objects.create_key(
+            name=name, role=role, expiry_date=expiry, created_by=actor
+        )
+    register_secret(plaintext)
     _audit("api_key_created", actor=actor, key_name=name, prefix=key.prefix, role=role)
     return key, plaintext
 
@@ -227,11 +252,12 @@ def revoke_api_key(*, key: APIKey | str, actor: str) -> APIKey:
 
 
 def warn_if_api_open() -> None:
-    """Log once at start-up that the API accepts anyone (no API key exists yet)."""
+    """Log once at start-up that the API accepts anyone (no API key or account exists yet)."""
     from accounts.auth import api_auth_mode
 
     if api_auth_mode() == "open":
         logger.warning(
-            "hdm.accounts.api_open: no API key exists, so /api/v1 accepts anyone; "
-            "create one with `manage.py harmony_apikey create` (docs/operations/security.md)"
+            "hdm.accounts.api_open: no API key or account exists, so /api/v1 accepts anyone "
+            "(web pages of other sites excepted); create the first admin or an API key "
+            "(docs/operations/security.md)"
         )

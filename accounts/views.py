@@ -60,6 +60,7 @@ def setup_view(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.warning(request, services.API_CLOSED_MESSAGE)
             return redirect("/ui/")
     return render(request, "accounts/setup.html", {"form": form})
 

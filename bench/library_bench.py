@@ -3,7 +3,7 @@
     .venv/bin/python bench/library_bench.py [--scan-files 5000] [--ingest-files 1000] [--dir D]
 
 * scan: `scan_library` over N generated files ÷ a loop that only opens each file with mutagen
-  (files/s ratio, target >= 0.7), plus the scan's peak Python heap (tracemalloc, measured in a
+  (files/s ratio, target >= 0.8), plus the scan's peak Python heap (tracemalloc, measured in a
   second full scan so tracing does not slow the timed one) and the process's peak RSS;
 * ingest: N × `ingest_file` (verify + tag + name + dedupe + atomic move + rows + audit) ÷ a loop
   that only writes the same tags with mutagen and `os.replace`s each file (time ratio, target
@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "library.json"
 FORMATS = ("flac", "mp3", "ogg", "m4a")
-SCAN_TARGET, INGEST_TARGET = 0.7, 2.0
+SCAN_TARGET, INGEST_TARGET = 0.8, 2.0
 
 
 def _setup_django(root: Path) -> None:
@@ -44,6 +44,9 @@ def _setup_django(root: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         os.environ[name] = str(path)
     os.environ["LOG_LEVEL"] = "ERROR"
+    # Decoding the audio is measured on its own (bench/verify_bench.py): these ratios compare
+    # the file and database bookkeeping with bare mutagen loops.
+    os.environ["AUDIO_ANALYSIS"] = "false"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "harmony_site.settings")
     sys.path.insert(0, str(REPO))
     import django

@@ -68,6 +68,15 @@ def rows_library(data: dict[str, Any]) -> Iterator[Row]:
         yield Row("library", "peak RSS (MiB)", _num(data["peak_rss_mib"]))
 
 
+def rows_verify(data: dict[str, Any]) -> Iterator[Row]:
+    for label, cost in data.get("per_minute_of_audio", {}).items():
+        yield Row(
+            "verify", f"{label}: CPU s per minute of audio", _num(cost["cpu_s_per_audio_min"])
+        )
+        yield Row("verify", f"{label}: wall s per minute of audio",
+                  _num(cost["wall_s_per_audio_min"]))  # fmt: skip
+
+
 def rows_pipeline(data: dict[str, Any]) -> Iterator[Row]:
     run = data.get("run", {})
     label = f"{run.get('tracks', '?')} tracks, {data.get('mode', '')}"
@@ -76,6 +85,26 @@ def rows_pipeline(data: dict[str, Any]) -> Iterator[Row]:
     yield Row("pipeline", "per-track overhead ÷ bare tag+move", _num(data["overhead_ratio"]),
               f"<= {data['target']}", data["overhead_ratio"] <= data["target"])  # fmt: skip
     yield Row("pipeline", "SQL queries per job", _num(data["queries_per_job"]))
+
+
+def rows_import(data: dict[str, Any]) -> Iterator[Row]:
+    files, target = data["files"], data["speedup_target"]
+    harmony, beets, startup = data["harmony"], data.get("beets"), data["startup"]
+    yield Row("import", f"Harmony harmony_import, {files} files: wall s / CPU s",
+              f"{_num(harmony['wall_s'])} / {_num(harmony['cpu_s'])}")  # fmt: skip
+    if beets:
+        yield Row("import", f"beet import -A, {files} files: wall s / CPU s",
+                  f"{_num(beets['wall_s'])} / {_num(beets['cpu_s'])}")  # fmt: skip
+        for clock in ("wall", "cpu"):
+            speedup = data[f"speedup_{clock}"]
+            yield Row("import", f"beets ÷ Harmony ({clock} time)", _num(speedup),
+                      f">= {target:g}", speedup >= target)  # fmt: skip
+    else:
+        yield Row("import", "beets ÷ Harmony", "skipped (no .venv-bench)")
+    limit = data["startup_target_s"]
+    yield Row("import", "manage.py harmony_import start-up, CPU s", _num(startup["cpu_s"]),
+              f"<= {limit:g}", startup["cpu_s"] <= limit)  # fmt: skip
+    yield Row("import", "manage.py harmony_import start-up, wall s", _num(startup["wall_s"]))
 
 
 def rows_api(data: dict[str, Any]) -> Iterator[Row]:
@@ -106,10 +135,28 @@ def rows_generic(name: str, data: Any, prefix: str = "") -> Iterator[Row]:
         yield Row(name, prefix, _num(data))
 
 
+def rows_slow_clients(data: dict[str, Any]) -> Iterator[Row]:
+    target = data["target_max_s"]
+    labels = (("baseline", "no"), ("with_slow_clients", str(data["slow_clients"])))
+    for phase, count in labels:
+        row = data[phase]
+        slowest = row["max_s"]
+        measure = f"health probe with {count} slow-header clients, slowest ms"
+        value = _num(slowest * 1000) if slowest is not None else "-"
+        if phase == "baseline":
+            yield Row("slow_clients", measure, value)
+            continue
+        met = row["failed"] == 0 and slowest is not None and slowest < target
+        yield Row("slow_clients", measure, value, f"< {target * 1000:.0f}, 0 failed", met)
+
+
 READERS: dict[str, Callable[[dict[str, Any]], Iterator[Row]]] = {
     "library": rows_library,
     "pipeline": rows_pipeline,
     "api": rows_api,
+    "slow_clients": rows_slow_clients,
+    "verify": rows_verify,
+    "import": rows_import,
 }
 
 
@@ -147,12 +194,11 @@ def table(rows: list[Row]) -> list[str]:
 
 
 def purpose(name: str) -> str:
-    """The first paragraph of `bench/<name>_bench.py`'s docstring."""
+    """`bench/<name>_bench.py`'s docstring: what it measures and how to run it alone."""
     script = REPO / "bench" / f"{name}_bench.py"
     if not script.exists():
         return ""
-    doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
-    return doc.split("\n\n", 1)[0].strip()
+    return (ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or "").strip()
 
 
 def render_doc(results: dict[str, tuple[list[Row], str]], now: datetime) -> str:
@@ -171,7 +217,13 @@ def render_doc(results: dict[str, tuple[list[Row], str]], now: datetime) -> str:
         "Ratios compare Harmony with the bare operation it wraps on the same machine (a plain",
         "mutagen tag + `os.replace` loop, a bare directory walk), so they travel between",
         "machines better than absolute figures. The machine above is shared by several",
-        "developers: absolute figures vary between runs.",
+        "developers: absolute figures vary between runs, so every ratio is taken within one",
+        "run (both sides on the same files, alternately) and the import comparison is given",
+        "in CPU time too, which another process's load barely moves.",
+        "",
+        "Reproduce: `make bench` on a fresh clone (it makes `.venv` and, for beets only,",
+        "`.venv-bench` from `requirements-bench.txt`), or one `bench/*_bench.py` alone (its",
+        "options are below) followed by `.venv/bin/python bench/report.py`.",
         "",
         *table(rows),
         "",

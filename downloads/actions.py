@@ -88,12 +88,20 @@ def retry_jobs(job_ids: Sequence[int], *, actor: str) -> dict[str, int]:
 
 
 def _requeue(job: Job, *, actor: str) -> bool:
-    """Back to `queued` with fresh budgets; the live reservation is taken again."""
+    """Back to `queued` with fresh budgets; the live reservation is taken again.
+
+    A job that died while a candidate's enqueue was unanswered or unrecorded goes back to
+    `downloading` with that candidate instead: the stage looks its transfer up in slskd and
+    adopts it, so a download slskd kept running is not fetched twice or left unattended.
+    """
+    orphan = _abandoned_candidate(job)
     try:
         with transaction.atomic():
+            if orphan is not None:
+                Candidate.objects.filter(pk=orphan.pk).update(state=Candidate.State.TRYING)
             moved = transition(
                 job,
-                to=JobState.QUEUED,
+                to=JobState.QUEUED if orphan is None else JobState.DOWNLOADING,
                 reason="requeued",
                 claimed=False,
                 details={"actor": actor, "previous_reason": job.dead_reason},
@@ -105,13 +113,23 @@ def _requeue(job: Job, *, actor: str) -> bool:
                 dead_reason="",
                 finished_at=None,
                 current_search=None,
-                **_transfer_cleared(),
+                **{**_transfer_cleared(), "current_candidate": orphan},
             )
     except IntegrityError:
         raise JobActionError(f"job {job.pk}: another live job already wants this item") from None
     if moved:
         logger.info("hdm.recovery.requeued", extra={"job_id": job.pk, "actor": actor})
     return moved
+
+
+def _abandoned_candidate(job: Job) -> Candidate | None:
+    """The candidate whose enqueue may have taken effect in slskd without Harmony watching it:
+    still `trying` (a run died before recording the transfer), or failed on an enqueue error."""
+    tried = job.candidates.filter(
+        Q(state=Candidate.State.TRYING)
+        | Q(state=Candidate.State.FAILED, failure_reason="enqueue_failed")
+    )
+    return tried.order_by("-state", "rank", "id").first()  # "trying" sorts first
 
 
 def _transfer_cleared() -> dict[str, Any]:

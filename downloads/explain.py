@@ -41,6 +41,7 @@ FAILURES: dict[str, str] = {
     "queued_timeout": "The peer kept it queued for too long.",
     "stalled": "The transfer stopped moving.",
     "wrong_file": "Marked as the wrong file by a person; it is blocked.",
+    "wrong_size": "The delivered file's size is not the one the peer announced; it is blocked.",
     "cancelled_by_peer": "The peer cancelled or refused the transfer.",
     "verify": "The delivered file failed verification",
 }

@@ -115,6 +115,13 @@ class WatchlistForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Empty: from today on.",
     )
+    sync_minutes = forms.IntegerField(
+        label="Sync every (minutes)",
+        required=False,
+        min_value=5,
+        max_value=7 * 24 * 60,
+        help_text="Empty: the WATCHLIST_SYNC_MINUTES setting.",
+    )
 
 
 class WatchlistUpdateForm(forms.Form):
@@ -128,3 +135,4 @@ class WatchlistUpdateForm(forms.Form):
     since = forms.DateField(
         label="Since", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    sync_minutes = WatchlistForm.base_fields["sync_minutes"]

@@ -214,6 +214,6 @@ COLLECTOR = HdmCollector()
 
 def register() -> None:
     """Expose the scrape-time collector (called once from the app's ready())."""
-    from harmony_site.health import register_scrape_collector
+    from harmony_site.scrape import register_scrape_collector
 
     register_scrape_collector(COLLECTOR)

@@ -284,6 +284,9 @@ class SearchBudget(models.Model):
     next_allowed_at = models.DateTimeField(null=True, blank=True)
     paused_until = models.DateTimeField(null=True, blank=True)
     pause_reason = models.CharField(max_length=300, blank=True)
+    ban_factor = models.FloatField(
+        default=1.0, help_text="Share of the budget left by the last ban, when its pause ended."
+    )
     searches_total = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -396,6 +399,9 @@ class Watchlist(models.Model):
         null=True, blank=True, help_text="Artist: releases before this date are ignored."
     )
     write_m3u8 = models.BooleanField(default=True, help_text="Playlist: keep an M3U8 file.")
+    sync_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Minutes between syncs; empty: WATCHLIST_SYNC_MINUTES."
+    )
     snapshot_id = models.CharField(max_length=200, blank=True)
     actor = models.CharField(max_length=150, default="system")
 
@@ -432,6 +438,14 @@ class WatchlistItem(models.Model):
         "library.LibraryFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     first_seen_at = models.DateTimeField(auto_now_add=True)
+    sync = models.ForeignKey(
+        "WatchlistSync",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+        help_text="The sync that first saw it (its new/owned/queued/failed counts).",
+    )
 
     class Meta:
         ordering = ["watchlist_id", "position", "id"]

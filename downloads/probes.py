@@ -1,11 +1,11 @@
-"""Readiness and supervision: the `cluster` probe, and the watchdog `harmony_serve` asks before
-restarting a stalled task cluster (see downloads/jobs/watchdog.py)."""
+"""Readiness and supervision: the `cluster` probe, and the watchdog and start-up hook
+`harmony_serve` uses to restart a stalled or frozen task cluster (downloads/jobs/watchdog.py)."""
 
 from __future__ import annotations
 
-from downloads.jobs.watchdog import cluster_stalled, last_beat
+from downloads.jobs.watchdog import cluster_stalled, cluster_started, last_beat, watch_cluster
 from harmony_site.probes import ProbeResult, register_probe
-from harmony_site.serve import register_cluster_watchdog
+from harmony_site.serve import register_cluster_started, register_cluster_watchdog
 
 
 @register_probe("cluster")
@@ -15,4 +15,5 @@ def probe_cluster() -> ProbeResult:
     return ProbeResult("ok")
 
 
-register_cluster_watchdog(cluster_stalled)
+register_cluster_watchdog(watch_cluster)
+register_cluster_started(cluster_started)

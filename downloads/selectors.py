@@ -26,6 +26,7 @@ from django.shortcuts import get_object_or_404
 from downloads.models import (
     LIVE_STATES,
     TERMINAL_STATES,
+    WORKING_STATES,
     Candidate,
     CandidateBlock,
     Job,
@@ -162,6 +163,46 @@ def live_transfers(jobs: list[Job]) -> dict[tuple[str, str], Transfer]:
     finally:
         client.close()
     return {(t.username, t.id): t for t in transfers if (t.username, t.id) in wanted}
+
+
+def sync_outcomes(sync_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per watchlist sync, how the jobs of what it found new are doing now (one query).
+
+    `queued` counts jobs still on their way, `failed` those waiting for a retry or dead, so
+    the watchlist page can say "new 4, owned 1, queued 2, failed 1" and link to the jobs.
+    """
+    from downloads.models import WatchlistItem
+
+    outcomes = {sync_id: {"done": 0, "queued": 0, "failed": 0} for sync_id in sync_ids}
+    rows = (
+        WatchlistItem.objects.filter(sync_id__in=sync_ids, job__isnull=False)
+        .values("sync_id", "job__state")
+        .annotate(count=Count("id"))
+    )
+    for row in rows:
+        bucket = _outcome_of(row["job__state"])
+        if bucket:
+            outcomes[row["sync_id"]][bucket] += row["count"]
+    return outcomes
+
+
+def _outcome_of(state: str) -> str | None:
+    if state == JobState.DONE:
+        return "done"
+    if state in (JobState.FAILED, JobState.DEAD):
+        return "failed"
+    return "queued" if state in WORKING_STATES else None  # cancelled: a person chose that
+
+
+def sync_items(sync_id: int) -> QuerySet[Any]:
+    """What one watchlist sync found new, with each item's job (for the sync's page)."""
+    from downloads.models import WatchlistItem
+
+    return (
+        WatchlistItem.objects.filter(sync_id=sync_id)
+        .select_related("job", "library_file")
+        .order_by("position", "id")
+    )
 
 
 def search_spotify(query: str) -> tuple[list[Any], str]:

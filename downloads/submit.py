@@ -221,6 +221,18 @@ class Submission:
             totals[result.status] += 1
         return totals
 
+    def summary(self) -> str:
+        """One sentence for a person (the Spotify page, `harmony_pick`)."""
+        if not self.items:  # a live request for the same release was found first
+            return {"owned": "Already in the library.", "already_enqueued": "Already queued."}.get(
+                self.status, "Queued."
+            )
+        counts = self.counts()
+        return (
+            f"Queued {counts['enqueued']}, already queued {counts['already_enqueued']}, "
+            f"already owned {counts['owned']}."
+        )
+
     @property
     def created_anything(self) -> bool:
         return self.status == "enqueued" or self.counts()["enqueued"] > 0
@@ -312,10 +324,25 @@ def _group_of(client: Any, ref: SpotifyRef) -> tuple[str, list[TrackMeta]]:
 
 
 def track_from_fields(
-    *, artist: str, title: str, album: str = "", duration_ms: int | None = None
+    *,
+    artist: str,
+    title: str,
+    album: str = "",
+    duration_ms: int | None = None,
+    isrc: str = "",
+    year: int | None = None,
+    track_number: int | None = None,
 ) -> TrackMeta:
-    """A wanted track typed in by a person (no Spotify id: matched by text)."""
+    """A wanted track typed in by a person (no Spotify id: matched by text; an ISRC keys the
+    job and the owned-check)."""
     artists = tuple(name.strip() for name in artist.split(";") if name.strip())
     return TrackMeta(
-        title=title.strip(), artists=artists, album=album.strip(), duration_ms=duration_ms
+        title=title.strip(),
+        artists=artists,
+        album=album.strip(),
+        duration_ms=duration_ms,
+        isrc=isrc.strip().upper(),
+        release_date=str(year) if year else "",
+        release_date_precision="year" if year else "",
+        track_number=track_number,
     )

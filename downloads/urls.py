@@ -35,6 +35,11 @@ urlpatterns = [
     path("watchlists/<int:watchlist_id>", watchlists.watchlist_update, name="watchlist-update"),
     path("watchlists/<int:watchlist_id>/sync", watchlists.watchlist_sync, name="watchlist-sync"),
     path(
+        "watchlists/<int:watchlist_id>/syncs",
+        watchlists.watchlist_syncs,
+        name="watchlist-syncs",
+    ),
+    path(
         "watchlists/<int:watchlist_id>/delete", watchlists.watchlist_delete, name="watchlist-delete"
     ),
     path("dlq", failed.dlq_page, name="dlq"),

@@ -30,7 +30,10 @@ from downloads.submit import submit_group, submit_tracks
 from downloads.wanted import meta_from_dict, meta_to_dict, wanted_key
 from harmony_site.files import write_text_atomically
 from providers.errors import ProviderError
+from providers.spotify.browse import my_user_id
+from providers.spotify.client import FREE_PLAYLIST_HELP
 from providers.spotify.links import InvalidSpotifyLink, parse_spotify_link
+from providers.spotify.normalise import PlaylistInfo
 from providers.types import TrackMeta
 
 logger = logging.getLogger("hdm.watchlist")
@@ -65,17 +68,27 @@ def create_watchlist(
     since: date | None | str = "today",
     enabled: bool = True,
     write_m3u8: bool = True,
+    sync_minutes: int | None = None,
     client: Any = None,
 ) -> Watchlist:
-    """Watch a Spotify artist or playlist. `since` defaults to today: only future releases."""
+    """Watch a Spotify artist or playlist. `since` defaults to today: only future releases.
+
+    A playlist Spotify will never let Harmony read (FREE mode, or someone else's playlist) is
+    refused here with the reason, instead of failing every sync later.
+    """
     try:
         ref = parse_spotify_link(link)
     except InvalidSpotifyLink as exc:
         raise WatchlistError(str(exc)) from None
     if ref.kind not in Watchlist.Kind.values:
-        raise WatchlistError(f"only artists and playlists can be watched, not a {ref.kind}")
+        raise WatchlistError(f"Only artists and playlists can be watched, not a {ref.kind}.")
     client = client or spotify_client()
-    name = client.artist(ref.id).name if ref.kind == "artist" else client.playlist(ref.id).name
+    if ref.kind == "artist":
+        name = client.artist(ref.id).name
+    else:
+        playlist = client.playlist(ref.id)
+        refuse_unreadable_playlist(playlist, client=client)
+        name = playlist.name
     try:
         with transaction.atomic():  # a duplicate must not break the caller's transaction
             watchlist = Watchlist.objects.create(
@@ -86,18 +99,38 @@ def create_watchlist(
                 since=timezone.localdate() if since == "today" else since,
                 enabled=enabled,
                 write_m3u8=write_m3u8,
+                sync_minutes=sync_minutes,
                 actor=actor,
                 next_sync_at=timezone.now(),
             )
     except IntegrityError:
-        raise WatchlistError(f"this {ref.kind} is already watched") from None
+        raise WatchlistError(f"This {ref.kind} is already watched.") from None
     logger.info("hdm.watchlist.created", extra={"watchlist_id": watchlist.pk, "actor": actor})
     return watchlist
 
 
+def refuse_unreadable_playlist(playlist: PlaylistInfo, *, client: Any) -> None:
+    """Raise WatchlistError when Spotify would refuse to list this playlist's tracks."""
+    if client.mode != "pro":
+        raise WatchlistError(FREE_PLAYLIST_HELP)
+    if playlist.collaborative or playlist.owner_id == my_user_id(client):
+        return
+    raise WatchlistError(
+        f"Spotify lets Harmony read only playlists you own or collaborate on, and "
+        f"“{playlist.name}” belongs to {playlist.owner_name or playlist.owner_id}. Copy its "
+        "tracks into a playlist of your own and follow that one, or download it once by "
+        "pasting its tracks as a text list or an Exportify CSV."
+    )
+
+
+def sync_interval(watchlist: Watchlist) -> int:
+    """Minutes between two syncs of this watchlist."""
+    return watchlist.sync_minutes or knob("WATCHLIST_SYNC_MINUTES")
+
+
 def update_watchlist(watchlist: Watchlist, *, actor: str, **changes: Any) -> Watchlist:
-    """Change release types, since, enabled or write_m3u8 (others are ignored)."""
-    allowed = {"release_types", "since", "enabled", "write_m3u8"}
+    """Change release types, since, enabled, write_m3u8 or sync_minutes (others are ignored)."""
+    allowed = {"release_types", "since", "enabled", "write_m3u8", "sync_minutes"}
     for name, value in changes.items():
         if name in allowed:
             setattr(watchlist, name, value)
@@ -131,6 +164,7 @@ def sync_due_watchlists(*, now: datetime | None = None) -> list[int]:
 
 def _claim_due(watchlist_id: int, *, now: datetime) -> bool:
     """Push the next sync out before running it, so two schedulers never sync one list twice."""
+    # The lease is the shortest interval: a crashed sync is retried no later than usual.
     lease = now + timedelta(minutes=knob("WATCHLIST_SYNC_MINUTES"))
     due = Q(next_sync_at__isnull=True) | Q(next_sync_at__lte=now)
     return bool(Watchlist.objects.filter(due, pk=watchlist_id).update(next_sync_at=lease))
@@ -164,7 +198,7 @@ def sync_watchlist(
         else:
             _sync_playlist(watchlist, sync, client)
     except ProviderError as exc:
-        _finish_failed(watchlist, sync, f"{type(exc).__name__}: {exc}")
+        _finish_failed(watchlist, sync, exc.message)  # a sentence for people, not a traceback
         return sync
     except Exception as exc:  # recorded, so one broken list never stops the others' syncs
         logger.exception("hdm.watchlist.sync_crashed", extra={"watchlist_id": watchlist.pk})
@@ -182,7 +216,7 @@ def _finish_ok(watchlist: Watchlist, sync: WatchlistSync) -> None:
     sync.save()
     Watchlist.objects.filter(pk=watchlist.pk).update(
         last_synced_at=now,
-        next_sync_at=now + timedelta(minutes=knob("WATCHLIST_SYNC_MINUTES")),
+        next_sync_at=now + timedelta(minutes=sync_interval(watchlist)),
         consecutive_failures=0,
         last_error="",
         snapshot_id=watchlist.snapshot_id,
@@ -205,7 +239,7 @@ def _finish_failed(watchlist: Watchlist, sync: WatchlistSync, error: str) -> Non
     now = timezone.now()
     failures = watchlist.consecutive_failures + 1
     cooling = failures >= knob("WATCHLIST_FAILURE_LIMIT")
-    wait = knob("WATCHLIST_COOLDOWN_MINUTES" if cooling else "WATCHLIST_SYNC_MINUTES")
+    wait = knob("WATCHLIST_COOLDOWN_MINUTES") if cooling else sync_interval(watchlist)
     sync.status, sync.finished_at, sync.error = WatchlistSync.Status.FAILED, now, error[:2000]
     sync.save()
     Watchlist.objects.filter(pk=watchlist.pk).update(
@@ -229,7 +263,9 @@ def _sync_artist(watchlist: Watchlist, sync: WatchlistSync, client: Any) -> None
             too_old += 1
             continue
         item, created = WatchlistItem.objects.get_or_create(
-            watchlist=watchlist, key=f"album:{album.id}", defaults={"label": album.name[:600]}
+            watchlist=watchlist,
+            key=f"album:{album.id}",
+            defaults={"label": album.name[:600], "sync": sync},
         )
         if not created:
             continue
@@ -281,7 +317,11 @@ def _sync_playlist(watchlist: Watchlist, sync: WatchlistSync, client: Any) -> No
         item = seen.get(key)
         if item is None:
             item = WatchlistItem.objects.create(
-                watchlist=watchlist, key=key, label=meta.title[:600], wanted=meta_to_dict(meta)
+                watchlist=watchlist,
+                key=key,
+                label=meta.title[:600],
+                wanted=meta_to_dict(meta),
+                sync=sync,
             )
             seen[key] = item
             new_items.append((meta, item))

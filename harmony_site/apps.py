@@ -11,7 +11,6 @@ class HarmonySiteConfig(AppConfig):
 
     def ready(self) -> None:
         from harmony_site import probes  # noqa: F401  (registers the built-in probes)
-        from harmony_site.api import extensions  # noqa: F401  (OpenAPI of health views)
 
         # Python warnings become JSON log lines like everything else on stdout.
         logging.captureWarnings(True)

@@ -9,9 +9,11 @@ with one line naming the source, the key and the expected type.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +34,8 @@ from harmony_site.version import __version__
 YML_NAME = "harmony.yml"
 SECRET_KEY_FILE = "secret_key"
 MASK = "********"
+PRIVATE_DIR_MODE, PRIVATE_FILE_MODE = 0o700, 0o600
+MIN_API_KEY_LENGTH = 16  # shorter HARMONY_API_KEYS entries are guessable despite the throttle
 
 
 class ConfigError(Exception):
@@ -71,13 +75,14 @@ KNOBS: tuple[Knob, ...] = (
     Knob("CONFIG_DIR", "path", "./config", "Directory holding harmony.yml, harmony.db and the generated keys (environment only).", "Paths", env_only=True),
     Knob("DOWNLOADS_DIR", "path", "./data/downloads", "Where finished downloads arrive and are post-processed before promotion.", "Paths"),
     Knob("MUSIC_DIR", "path", "./data/music", "The music library Harmony files tracks into.", "Paths"),
+    Knob("DISK_MIN_FREE_MB", "int", 512, "Free space (MB) DOWNLOADS_DIR and MUSIC_DIR must keep: below it imports and new downloads wait and readiness fails; 0 turns the floor off.", "Paths", minimum=0),
     # --- Server --------------------------------------------------------------------------
     Knob("HTTP_BIND", "str", "0.0.0.0:8080", "host:port the web UI and API listen on.", "Server"),
-    Knob("OAUTH_CALLBACK_BIND", "str", "127.0.0.1:8888", "Second bind for the Spotify OAuth callback (http://127.0.0.1:8888/callback); empty disables it.", "Server"),
+    Knob("OAUTH_CALLBACK_BIND", "str", "127.0.0.1:8888", "Second bind for the Spotify OAuth callback (http://127.0.0.1:8888/callback); empty disables it, and so does a port taken by another program (with a warning; Harmony starts anyway).", "Server"),
     Knob("WEB_WORKERS", "int", 2, "Number of gunicorn worker processes.", "Server", minimum=1),
-    Knob("WEB_THREADS", "int", 2, "Threads per gunicorn worker: a slow client or an idle keep-alive connection holds one thread, not a whole worker; 1 means classic sync workers.", "Server", minimum=1),
+    Knob("WEB_THREADS", "int", 2, "Threads per gunicorn worker, each serving one request at a time; slow clients and idle keep-alive connections hold no thread.", "Server", minimum=1),
     Knob("WEB_TIMEOUT", "int", 60, "Seconds before gunicorn restarts a worker stuck on one request.", "Server", minimum=5),
-    Knob("ALLOWED_HOSTS", "list", ["*"], "Host names Harmony answers to (Django ALLOWED_HOSTS).", "Server"),
+    Knob("ALLOWED_HOSTS", "list", [], "Extra host names Harmony answers to, besides IP addresses, localhost and this machine's names (a leading dot allows subdomains); * answers any name, which lets DNS-rebinding pages in.", "Server"),
     Knob("DEBUG", "bool", False, "Django debug mode. Never enable on a server others can reach.", "Server"),
     Knob("TIME_ZONE", "str", "UTC", "Time zone used to display times in the UI; storage is always UTC.", "Server"),
     Knob("SECRET_KEY", "str", "", "Django secret key; when empty one is generated once and kept in CONFIG_DIR/secret_key (mode 0600).", "Server", secret=True),
@@ -112,6 +117,9 @@ KNOBS: tuple[Knob, ...] = (
     Knob("LYRICS_ENABLED", "bool", True, "Fetch plain and synced lyrics from LRCLIB for downloaded tracks.", "Metadata"),
     Knob("LYRICS_URL", "str", "https://lrclib.net", "LRCLIB base URL.", "Metadata"),
     Knob("LYRICS_TIMEOUT", "float", 10.0, "Seconds to wait for an LRCLIB answer.", "Metadata", minimum=0.1),
+    Knob("ACOUSTID_API_KEY", "str", "", "AcoustID application key: with it each download's fingerprint is looked up and a confident mismatch with the wanted ISRC is quarantined; empty skips the look-up.", "Metadata", secret=True),
+    Knob("ACOUSTID_URL", "str", "https://api.acoustid.org/v2", "AcoustID web service base URL.", "Metadata"),
+    Knob("MUSICBRAINZ_URL", "str", "https://musicbrainz.org/ws/2", "MusicBrainz web service base URL (ISRC to recording look-ups).", "Metadata"),
     Knob("ARTWORK_ENABLED", "bool", True, "Download the largest Spotify album image to embed as cover art.", "Metadata"),
     Knob("ARTWORK_MAX_BYTES", "int", 10485760, "Largest cover image downloaded, in bytes; bigger images are skipped.", "Metadata", minimum=1024),
     Knob("ARTWORK_TIMEOUT", "float", 15.0, "Seconds to wait for a cover image download.", "Metadata", minimum=0.1),
@@ -132,10 +140,14 @@ KNOBS: tuple[Knob, ...] = (
     Knob("QUALITY_MIN_BITRATE", "int", 0, "Lowest acceptable bitrate in kbps for lossy files; 0 accepts any.", "Library", minimum=0),
     Knob("QUALITY_MAX_SAMPLE_RATE", "int", 0, "Highest acceptable sample rate in Hz; 0 accepts any.", "Library", minimum=0),
     Knob("QUALITY_MAX_BIT_DEPTH", "int", 0, "Highest acceptable bit depth of lossless files; 0 accepts any.", "Library", minimum=0),
+    Knob("QUALITY_LOSSLESS_FLOOR_KBPS", "int", 160, "Before download, a lossless file smaller than this many kbps times the wanted length counts as truncated (lower it for quiet, mono or spoken-word lossless); 0 turns the check off for lossless files.", "Library", minimum=0),
     Knob("QUALITY_STRICT", "bool", False, "Refuse files whose bitrate, sample rate or bit depth is unknown instead of accepting them.", "Library"),
+    Knob("AUDIO_ANALYSIS", "bool", True, "Decode every delivered file to check its spectrum (fake lossless), silence, clipping and loudness; false skips the checks and ReplayGain.", "Library"),
+    Knob("QUALITY_FAKE_LOSSLESS", "choice", "flag", "A lossless file whose spectrum shows a lossy encoder's low-pass or an upsampled source: quarantine it (next candidate), accept and flag it as suspect, or accept it.", "Library", choices=("quarantine", "flag", "accept")),
+    Knob("REPLAYGAIN", "bool", True, "Write ReplayGain 2.0 track gain and peak to every file, and album gain and peak once an album is complete.", "Library"),
     # --- Security (accounts; docs/operations/security.md) ---------------------------------
-    Knob("HARMONY_API_KEYS", "list", [], "Comma-separated API keys (16+ characters each) with full (admin) access; with no key here or in the database the API is open.", "Security", secret=True),
-    Knob("ALLOWED_ORIGINS", "list", ["*"], "Origins browsers may call the API from (CORS); * allows any origin, never with credentials.", "Security"),
+    Knob("HARMONY_API_KEYS", "list", [], "Comma-separated API keys (16+ characters each) with full (admin) access; with no key here or in the database and no account, the API is open (to callers that are not web pages of other sites).", "Security", secret=True),
+    Knob("ALLOWED_ORIGINS", "list", ["*"], "Origins browsers may call the API from (CORS); * allows any origin with a key, never with cookies; while the API is open only listed origins (never *) may call it.", "Security"),
     Knob("CSRF_TRUSTED_ORIGINS", "list", [], "Extra origins (scheme://host[:port]) trusted for UI form posts, e.g. the public URL behind a reverse proxy.", "Security"),
     Knob("UI_COOKIES_SECURE", "bool", False, "Send the session and CSRF cookies over HTTPS only; set true whenever Harmony is reached over TLS.", "Security"),
     Knob("TLS_ENABLED", "bool", False, "Harmony is reached over HTTPS: redirect HTTP to HTTPS and send HSTS.", "Security"),
@@ -164,6 +176,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HDM_SEARCH_TIMEOUT_MS", "int", 15000, "slskd search inactivity timeout in milliseconds.", "Downloads", minimum=1000),
     Knob("HDM_SEARCH_MAX_WAIT_S", "float", 120.0, "Seconds after which a running search is stopped and harvested.", "Downloads", minimum=5),
     Knob("HDM_SEARCH_BAN_PAUSE_S", "float", 1800.0, "Seconds all searching pauses when slskd reports a ban.", "Downloads", minimum=0),
+    Knob("HDM_SEARCH_BAN_RECOVERY_S", "float", 3600.0, "After a ban's pause the search budget is halved (again for each further ban) and grows back to HDM_SEARCH_BUDGET evenly over this many seconds.", "Downloads", minimum=1),
     Knob("HDM_SEARCH_LOGGED_OUT_PAUSE_S", "float", 60.0, "Seconds all searching pauses when slskd is not logged in to Soulseek.", "Downloads", minimum=0),
     Knob("HDM_FRESH_SEARCHES", "int", 1, "Fresh searches a job may run after its candidate list runs out.", "Downloads", minimum=0),
     Knob("TRANSFER_QUEUED_TIMEOUT_S", "float", 300.0, "Seconds a transfer may wait queued (locally or at the peer) before Harmony cancels it.", "Downloads", minimum=1),
@@ -185,7 +198,10 @@ KNOBS: tuple[Knob, ...] = (
     Knob("HDM_MAX_LOST_RUNS", "int", 3, "Runs of one job whose worker died before a job is dead-lettered (worker_lost).", "Downloads", minimum=1),
     Knob("HDM_SWEEP_MINUTES", "int", 1, "Minutes between two sweeps for due, stuck or lost jobs (and heartbeats).", "Downloads", minimum=1),
     Knob("HDM_HEARTBEAT_STALE_S", "float", 300.0, "Seconds without a cluster heartbeat before the cluster counts as stalled.", "Downloads", minimum=30),
+    Knob("HDM_CLUSTER_FREEZE_S", "float", 30.0, "Seconds a watchdog ping may wait unrun, while no other task finishes either, before the task cluster counts as frozen and harmony_serve restarts it.", "Downloads", minimum=5),
+    Knob("HDM_CLUSTER_GRACE_S", "float", 60.0, "Seconds a freshly started task cluster has to run its first ping before the watchdog may judge it (doubled after each restart that did not help).", "Downloads", minimum=5),
     Knob("HDM_ALBUM_COLLECT_S", "float", 3.0, "Seconds an album request waits for all its tracks to be submitted before it searches for the album.", "Downloads", minimum=0),
+    Knob("HDM_REMOVE_IMPORTED_TRANSFERS", "bool", True, "Remove a download's finished record from slskd's transfer list once its file is imported (and its emptied source folders from DOWNLOADS_DIR).", "Downloads"),
     Knob("HDM_TRANSFER_CLEANUP_MAX_CHECKS", "int", 60, "Sweeps that retry removing a cancelled transfer's record from slskd before giving up.", "Downloads", minimum=1),
     # --- Matching (candidate selection; docs/matching.md) -----------------------------------
     Knob("MATCH_DURATION_TOLERANCE_S", "float", 5.0, "A candidate whose reported length differs from the wanted track by more seconds is rejected.", "Matching", minimum=0),
@@ -205,6 +221,14 @@ KNOBS: tuple[Knob, ...] = (
     Knob("WATCHLIST_COOLDOWN_MINUTES", "int", 360, "Minutes a watchlist waits after WATCHLIST_FAILURE_LIMIT failed syncs in a row.", "Watchlists", minimum=1),
     Knob("WATCHLIST_RELEASE_TYPES", "list", ["album", "single"], "Release types a new artist watchlist follows unless told otherwise (album, single, compilation, appears_on).", "Watchlists"),
     Knob("PLAYLISTS_DIR", "str", "playlists", "Where watched playlists' M3U8 files are written; relative paths are under MUSIC_DIR.", "Watchlists"),
+    # --- Integrations (notifications, webhooks, media servers, Lidarr; docs/integrations/) --
+    Knob("INTEGRATIONS_SETTLE_S", "float", 60.0, "Seconds without a new event of one kind before its batch is sent (a 500-track playlist sends one summary).", "Integrations", minimum=0),
+    Knob("INTEGRATIONS_MAX_WAIT_S", "float", 900.0, "Longest a batch waits while events keep arriving; then it is sent anyway.", "Integrations", minimum=0),
+    Knob("INTEGRATIONS_MAX_ATTEMPTS", "int", 6, "Attempts of one notification, webhook or rescan before it is given up (shown on the System panel).", "Integrations", minimum=1),
+    Knob("INTEGRATIONS_BACKOFF_S", "float", 60.0, "First retry delay of a failed delivery (doubles per attempt, with jitter, at most an hour).", "Integrations", minimum=0),
+    Knob("INTEGRATIONS_TIMEOUT_S", "float", 10.0, "Seconds to wait for a media server, Lidarr or webhook receiver to answer.", "Integrations", minimum=0.1),
+    Knob("DAILY_SUMMARY_HOUR", "int", 8, "Hour of the day (0-23, UTC) from which the daily summary is sent.", "Integrations", minimum=0),
+    Knob("LIDARR_SYNC_MINUTES", "int", 360, "Minutes between two reads of each Lidarr's wanted/missing list.", "Integrations", minimum=5),
     # --- Logging -------------------------------------------------------------------------
     Knob("LOG_LEVEL", "choice", "INFO", "Minimum level of the JSON log lines written to stdout.", "Logging", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
 )
@@ -364,6 +388,25 @@ def ensure_yml(path: Path) -> dict[str, Any]:
         return data
 
 
+def restrict_mode(path: Path, mode: int) -> None:
+    """Give `path` exactly `mode` (owner-only); a path another user owns is left as it is."""
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        if stat.S_IMODE(path.stat().st_mode) != mode:
+            os.chmod(path, mode)
+
+
+def ensure_private_sqlite(path: Path) -> None:
+    """Create the SQLite file owner-only before SQLite does (it would use 0644).
+
+    SQLite gives the `-wal` and `-shm` files the database file's mode, so they follow; files
+    an older version created are narrowed too. They hold live session ids and hashed keys.
+    """
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        restrict_mode(path.with_name(path.name + suffix), PRIVATE_FILE_MODE)
+
+
 def decrypt_file_value(config_dir: Path, knob: Knob, raw: Any, *, origin: str) -> Any:
     """A harmony.yml value as the program uses it: `enc:` secrets decrypted, others as they are."""
     # Hand-typed plain values keep working; only `enc:` values written by Harmony are decrypted.
@@ -393,9 +436,10 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         origin="environment variable CONFIG_DIR",
     )
     try:
-        config_dir.mkdir(parents=True, exist_ok=True)
+        config_dir.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
     except OSError as exc:
         raise ConfigError(f"CONFIG_DIR {config_dir}: cannot be created ({exc.strerror})") from None
+    restrict_mode(config_dir, PRIVATE_DIR_MODE)  # keys, the database and its sessions live here
     yml_path = config_dir / YML_NAME
     file_values = ensure_yml(yml_path)
 

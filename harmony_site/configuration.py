@@ -26,6 +26,7 @@ from harmony_site.config import (
     KNOBS,
     KNOBS_BY_NAME,
     MASK,
+    MIN_API_KEY_LENGTH,
     Config,
     ConfigError,
     Knob,
@@ -121,11 +122,20 @@ def _validate(changes: Mapping[str, Any], environ: Mapping[str, str]) -> dict[st
                 values[name] = _plain(coerce(knob, raw, origin="value"))
             except ConfigError as exc:
                 errors[name] = [str(exc).removeprefix("value: ")]
+            else:
+                errors.update(_extra_rule(name, values[name]))
     if errors:
         raise SettingsError(errors)
     if overridden:
         raise SettingsError(overridden, conflict=True)
     return values
+
+
+def _extra_rule(name: str, value: Any) -> dict[str, list[str]]:
+    """Rules start-up enforces beyond the knob's type, so a saved value cannot stop it."""
+    if name == "HARMONY_API_KEYS" and any(len(key) < MIN_API_KEY_LENGTH for key in value):
+        return {name: [f"Every key must be at least {MIN_API_KEY_LENGTH} characters long."]}
+    return {}
 
 
 _KEY_LINE = re.compile(r"^(?P<name>[A-Z][A-Z0-9_]*):")
@@ -178,7 +188,7 @@ def update_settings(
         # Secrets are written encrypted (`enc:…`, key in CONFIG_DIR/fernet.key): once Harmony
         # has written one, it is never plain text at rest in harmony.yml.
         stored = {
-            k: encrypt_for_file(path.parent, v) if KNOBS_BY_NAME[k].secret and v else v
+            k: encrypt_for_file(path.parent, _as_text(v)) if KNOBS_BY_NAME[k].secret and v else v
             for k, v in values.items()
         }
         new_text = _replace_keys(text, stored)
@@ -194,10 +204,18 @@ def _stored(config_dir: Path, name: str, current: Mapping[str, Any]) -> Any:
     """What harmony.yml holds for `name` now, decrypted, for comparison with a new value."""
     if name not in current:
         return _unset(name)
+    knob = KNOBS_BY_NAME[name]
     try:
-        return decrypt_file_value(config_dir, KNOBS_BY_NAME[name], current[name], origin="")
+        value = decrypt_file_value(config_dir, knob, current[name], origin="")
+        return _plain(coerce(knob, value, origin=""))
     except ConfigError:
-        return None  # undecryptable: any new value is a change
+        return None  # undecryptable or invalid: any new value is a change
+
+
+def _as_text(value: Any) -> str:
+    # A secret list (HARMONY_API_KEYS) is encrypted as one comma-separated string, which the
+    # list knob reads back exactly as it reads the environment variable.
+    return ",".join(value) if isinstance(value, list) else str(value)
 
 
 def _unset(name: str) -> Any:

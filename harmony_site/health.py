@@ -20,7 +20,6 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from prometheus_client import multiprocess
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -28,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from harmony_site import probes
+from harmony_site.scrape import metrics_registry
 from harmony_site.version import __version__
 
 # harmony_serve hands its start time to its children so uptime is Harmony's, not a worker's.
@@ -167,29 +167,6 @@ class _FixedNegotiation(BaseContentNegotiation):
 
     def select_renderer(self, request: Any, renderers: Any, format_suffix: Any = None) -> Any:
         return renderers[0], renderers[0].media_type
-
-
-# Collectors that read the database at scrape time (the same answer from every process),
-# registered by apps (e.g. downloads/metrics.py) and exposed in both modes below.
-_SCRAPE_COLLECTORS: list[Any] = []
-
-
-def register_scrape_collector(collector: Any) -> None:
-    """Expose `collector` (a prometheus_client custom collector) on /api/v1/metrics."""
-    if collector not in _SCRAPE_COLLECTORS:
-        _SCRAPE_COLLECTORS.append(collector)
-        prometheus_client.REGISTRY.register(collector)
-
-
-def metrics_registry() -> prometheus_client.CollectorRegistry:
-    """All processes' metrics when harmony_serve set a multiprocess directory, else this one's."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = prometheus_client.CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        for collector in _SCRAPE_COLLECTORS:
-            registry.register(collector)
-        return registry
-    return prometheus_client.REGISTRY
 
 
 class MetricsView(APIView):

@@ -7,8 +7,10 @@ through `logging_config()`: one JSON object per line with `time`, `level`, `logg
 Redaction happens on the finished line, so a secret cannot slip out through a message,
 an argument, an `extra` field or a traceback. Redacted are the values of every knob marked
 `secret=True`, each `HARMONY_API_KEYS` entry, the password inside `DATABASE_URL` and
-`HARMONY_BROKER_URL`, and whatever other code passes to `register_secret()` (tokens it
-obtains at run time, keys it creates).
+`HARMONY_BROKER_URL`, whatever other code passes to `register_secret()` (every secret that
+goes through `harmony_site.secrets`, every API key Harmony creates), and the value of any URL query
+parameter named like a key, token, secret, password or code (`?api_key=…`): Django's request
+logger writes the full path of a failed request, and a pasted key must not land in the log.
 """
 
 from __future__ import annotations
@@ -29,8 +31,13 @@ from pythonjsonlogger.json import JsonFormatter
 REDACTED = "[redacted]"
 # Shorter values would blank out ordinary words; nobody's real secret is this short.
 MIN_SECRET_LENGTH = 4
+MAX_REGISTERED = 256
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# `?api_key=…`, `&access_token=…`, `?code=…` (OAuth): the name is kept, the value redacted.
+_SECRET_QUERY_PARAM = re.compile(
+    r"(?i)([?&;][\w.-]*(?:key|token|secret|password|passwd|code)=)[^&;#\s\"'<>\\]+"
+)
 # Health probes arrive every few seconds; their request lines are logged at DEBUG only.
 _QUIET_PATHS = ("/live", "/api/health/", "/api/v1/health", "/api/v1/metrics", "/static/")
 
@@ -39,7 +46,7 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 logger = logging.getLogger("hdm.http")
 
-_registered: set[str] = set()
+_registered: dict[str, None] = {}  # insertion-ordered set
 _lock = threading.Lock()
 _pattern: re.Pattern[str] | None = None
 _pattern_built_from: frozenset[str] = frozenset()
@@ -47,10 +54,17 @@ _config_secrets: tuple[Any, frozenset[str]] | None = None
 
 
 def register_secret(value: str | None) -> None:
-    """Never log `value` (a token, key or password learnt at run time) in this process."""
+    """Never log `value` (a token, key or password learnt at run time) in this process.
+
+    The newest `MAX_REGISTERED` values are kept: access tokens refreshed every hour would
+    otherwise grow the redaction pattern without end, and the old ones have expired.
+    """
     if value and len(value) >= MIN_SECRET_LENGTH:
         with _lock:
-            _registered.add(value)
+            _registered.pop(value, None)
+            _registered[value] = None
+            while len(_registered) > MAX_REGISTERED:
+                del _registered[next(iter(_registered))]
 
 
 def _url_password(url: str) -> str | None:
@@ -98,10 +112,12 @@ def _variants(secrets: Iterable[str]) -> set[str]:
 
 def _secret_pattern() -> re.Pattern[str] | None:
     global _pattern, _pattern_built_from
+    with _lock:
+        registered = frozenset(_registered)
     try:
-        known = frozenset(configured_secrets() | _registered)
+        known = configured_secrets() | registered
     except Exception:  # configuration not loadable: log what we can rather than nothing
-        known = frozenset(_registered)
+        known = registered
     if known != _pattern_built_from:
         ordered = sorted(_variants(known), key=len, reverse=True)  # longest first
         _pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
@@ -110,9 +126,10 @@ def _secret_pattern() -> re.Pattern[str] | None:
 
 
 def redact(text: str) -> str:
-    """`text` with every known secret replaced by `[redacted]`."""
+    """`text` with every known secret and secret-named query parameter value redacted."""
     pattern = _secret_pattern()
-    return pattern.sub(REDACTED, text) if pattern else text
+    text = pattern.sub(REDACTED, text) if pattern else text
+    return _SECRET_QUERY_PARAM.sub(rf"\1{REDACTED}", text)
 
 
 class RequestIdFilter(logging.Filter):

@@ -35,6 +35,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
+from harmony_site.disk import disk_shortage, disk_space
+
 Status = Literal["ok", "fail", "disabled"]
 ProbeFn = Callable[[], "ProbeResult"]
 StatusFn = Callable[[], dict[str, Any]]
@@ -170,6 +172,16 @@ def probe_downloads_dir() -> ProbeResult:
 @register_probe("music_dir", core=True)
 def probe_music_dir() -> ProbeResult:
     return check_writable_dir(Path(settings.MUSIC_DIR))
+
+
+@register_probe("disk")
+def probe_disk() -> ProbeResult:
+    """Fails below DISK_MIN_FREE_MB (not core: a full disk must not keep Harmony from
+    starting and saying so)."""
+    shortage = disk_shortage()
+    if shortage is not None:
+        return ProbeResult("fail", shortage)
+    return ProbeResult("ok", "; ".join(f"{s.knob} {s.free_text}" for s in disk_space()))
 
 
 @register_status("auth")

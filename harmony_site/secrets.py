@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
 from harmony_site.files import ensure_key_file
+from harmony_site.logs import register_secret
 
 FERNET_KEY_FILE = "fernet.key"
 ENCRYPTED_PREFIX = "enc:"
@@ -44,18 +45,21 @@ def _fernet() -> Fernet:
 
 def encrypt_secret(text: str) -> str:
     """Encrypt `text`; the result is an ASCII token safe to store in a text column or YAML."""
+    register_secret(text)  # whatever is worth encrypting is never worth logging
     return _fernet().encrypt(text.encode("utf-8")).decode("ascii")
 
 
 def decrypt_secret(token: str) -> str:
     """Decrypt a token made by `encrypt_secret`, or raise `SecretDecryptError`."""
     try:
-        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
+        text = _fernet().decrypt(token.encode("ascii")).decode("utf-8")
     except (InvalidToken, UnicodeError) as exc:
         raise SecretDecryptError(
             f"stored secret cannot be decrypted with {FERNET_KEY_FILE} "
             "(was CONFIG_DIR replaced or the key file changed?)"
         ) from exc
+    register_secret(text)
+    return text
 
 
 def encrypt_for_file(config_dir: Path, text: str) -> str:

@@ -5,13 +5,19 @@ Start-up: create DOWNLOADS_DIR and MUSIC_DIR, apply migrations under a lock
 (`SERVE_READY_TIMEOUT_S`), then start the django-q2 cluster. Both children run in their own
 process groups so a stop also reaps their workers.
 
-Supervision: SIGTERM or SIGINT is forwarded as SIGTERM to both children; whatever has not
+Supervision: SIGTERM or SIGINT is forwarded as SIGTERM to the children; whatever has not
 exited after `STOP_TIMEOUT_S` is killed, and the command exits 0. A child that dies on its
-own stops the other and the command exits 1, so a container restart policy takes over.
+own is restarted (what is left of its process group is killed first); one that dies
+`CRASH_LIMIT` times within `CRASH_WINDOW_S` stops everything and the command exits 1, so a
+container restart policy takes over. When harmony_serve itself dies, even by SIGKILL, its
+guardian (harmony_site/guardian.py) stops every child's process group, so nothing is left
+running unsupervised.
 
-Watchdog: the HDM registers `register_cluster_watchdog(fn)`; every
-`SERVE_WATCHDOG_INTERVAL_S` each function is called in this process and one returning True
-(the cluster is stalled) makes harmony_serve restart the cluster process.
+Watchdog: the HDM registers `register_cluster_watchdog(fn)` and `register_cluster_started(fn)`.
+Each start-up hook runs right after the cluster (re)starts; every `SERVE_WATCHDOG_INTERVAL_S`
+after the start-up grace (`HDM_CLUSTER_GRACE_S`, doubled after each restart that did not
+help) each watchdog is called in this process and one returning True (the cluster is stalled
+or frozen) makes harmony_serve restart the cluster process.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -38,15 +45,22 @@ from django.db import connections
 
 from harmony_site import probes
 from harmony_site.configuration import RELOAD_FLAG
-from harmony_site.health import STARTED_AT_ENV
 
 logger = logging.getLogger("hdm.serve")
 
 STOP_TIMEOUT_S = 8.0  # inside Docker's default 10 s grace period
+WORKER_CLASS = "harmony_site.gunicorn_worker.HarmonyThreadWorker"
 POLL_S = 0.2
 STALE_TEMP_AGE_S = 3600.0
+OAUTH_LISTENER_ENV = "HARMONY_OAUTH_LISTENER"
+CRASH_LIMIT = 5  # deaths of one child within CRASH_WINDOW_S before harmony_serve gives up
+CRASH_WINDOW_S = 300.0
+MAX_GRACE_S = 900.0
+METRICS_PREFIX = "harmony-metrics-"
 ClusterWatchdog = Callable[[], bool]
+ClusterStarted = Callable[[], None]
 _WATCHDOGS: list[ClusterWatchdog] = []
+_STARTED_HOOKS: list[ClusterStarted] = []
 
 
 def register_cluster_watchdog(fn: ClusterWatchdog) -> ClusterWatchdog:
@@ -54,6 +68,26 @@ def register_cluster_watchdog(fn: ClusterWatchdog) -> ClusterWatchdog:
     if fn not in _WATCHDOGS:
         _WATCHDOGS.append(fn)
     return fn
+
+
+def register_cluster_started(fn: ClusterStarted) -> ClusterStarted:
+    """Decorator: `fn()` runs in this process each time the task cluster (re)starts."""
+    if fn not in _STARTED_HOOKS:
+        _STARTED_HOOKS.append(fn)
+    return fn
+
+
+def announce_cluster_started() -> None:
+    """Run every start-up hook; one that raises is logged (the grace period still applies)."""
+    for hook in list(_STARTED_HOOKS):
+        try:
+            hook()
+        except Exception as exc:
+            logger.warning(
+                "hdm.serve.start_hook_failed",
+                extra={"hook": getattr(hook, "__name__", repr(hook)), "error": str(exc)},
+            )
+    connections.close_all()
 
 
 def cluster_is_stalled() -> bool:
@@ -99,18 +133,83 @@ def migrate_under_lock() -> None:
     logger.info("hdm.serve.migrated")
 
 
+def clear_stale_metrics_dirs() -> int:
+    """Remove the metrics folders of harmony_serve processes that are gone (a SIGKILL leaves
+    its folder behind); a live instance's folder, named after its pid, is left alone."""
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob(f"{METRICS_PREFIX}*-*"):
+        owner = folder.name.removeprefix(METRICS_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)) and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    if removed:
+        logger.info("hdm.serve.metrics_dirs_cleared", extra={"count": removed})
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+class Guardian:
+    """The guardian process: told of each child's process group, it stops them all once this
+    process is gone (its stdin pipe closes when we die, however we die)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "harmony_site.guardian", str(STOP_TIMEOUT_S)],
+            stdin=subprocess.PIPE,
+            cwd=settings.BASE_DIR,
+            start_new_session=True,  # a terminal's Ctrl+C or a group kill is ours alone
+        )
+
+    def watch(self, pgid: int) -> None:
+        self._tell(f"+{pgid}")
+
+    def forget(self, pgid: int) -> None:
+        self._tell(f"-{pgid}")
+
+    def close(self) -> None:
+        """Every child is stopped: let the guardian exit."""
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()  # type: ignore[union-attr]
+        self.process.wait()
+
+    def _tell(self, line: str) -> None:
+        with contextlib.suppress(OSError, ValueError):  # a dead or closed guardian: go on
+            self.process.stdin.write(f"{line}\n".encode())  # type: ignore[union-attr]
+            self.process.stdin.flush()  # type: ignore[union-attr]
+
+
 class Child:
     """One supervised subprocess, leader of its own process group."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        self.name, self.argv, self.env = name, argv, env
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], guardian: Guardian | None = None
+    ) -> None:
+        self.name, self.argv, self.env, self.guardian = name, argv, env, guardian
         self.process: subprocess.Popen[bytes] | None = None
+        self.deaths: list[float] = []  # monotonic times of unexpected deaths
 
     def start(self) -> None:
         self.process = subprocess.Popen(
             self.argv, env=self.env, cwd=settings.BASE_DIR, start_new_session=True
         )
+        if self.guardian is not None:
+            self.guardian.watch(self.process.pid)
         logger.info("hdm.serve.child_started", extra={"child": self.name, "pid": self.process.pid})
+
+    def crash_looping(self) -> bool:
+        """Record one death; True when this child died CRASH_LIMIT times in CRASH_WINDOW_S."""
+        now = time.monotonic()
+        self.deaths = [t for t in self.deaths if now - t < CRASH_WINDOW_S] + [now]
+        return len(self.deaths) >= CRASH_LIMIT
 
     def exit_code(self) -> int | None:
         return None if self.process is None else self.process.poll()
@@ -129,6 +228,8 @@ class Child:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+            if self.guardian is not None:
+                self.guardian.forget(self.process.pid)
 
 
 def stop_children(children: list[Child], *, timeout: float = STOP_TIMEOUT_S) -> None:
@@ -144,19 +245,50 @@ def stop_children(children: list[Child], *, timeout: float = STOP_TIMEOUT_S) -> 
         child.kill_group()
 
 
-def gunicorn_argv(config: Any) -> list[str]:
+def gunicorn_argv(config: Any, *, oauth_bind: str = "") -> list[str]:
     argv = [sys.executable, "-m", "gunicorn", "harmony_site.wsgi:application"]
     argv += ["--config", "python:harmony_site.gunicorn_conf", "--bind", config["HTTP_BIND"]]
-    if config["OAUTH_CALLBACK_BIND"]:
-        argv += ["--bind", config["OAUTH_CALLBACK_BIND"]]
+    if oauth_bind:
+        argv += ["--bind", oauth_bind]
     argv += ["--workers", str(config["WEB_WORKERS"]), "--timeout", str(config["WEB_TIMEOUT"])]
-    # Threaded workers: a slow client holds one thread, not a whole worker, and keep-alive is
-    # honoured. More than 2 threads mostly add GIL contention (docs/api.md); 1 = sync workers.
-    threads = config["WEB_THREADS"]
-    argv += ["--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads)]
+    # Threaded workers that read request heads in their event loop (harmony_site/
+    # gunicorn_worker.py): slow-header clients hold no thread, so probes stay fast. More than
+    # 2 threads mostly add GIL contention (docs/api.md).
+    argv += ["--worker-class", WORKER_CLASS, "--threads", str(config["WEB_THREADS"])]
     # Workers must finish their requests inside our own stop deadline.
     argv += ["--graceful-timeout", str(int(STOP_TIMEOUT_S) - 2), "--no-control-socket"]
     return argv
+
+
+def usable_oauth_bind(config: Any) -> str:
+    """OAUTH_CALLBACK_BIND when its port is free, else "" with a warning.
+
+    The loopback callback is a convenience (manual completion works without it): a port taken
+    by another program (Jupyter also likes 8888) must not keep the whole of Harmony from
+    starting, which is what gunicorn does when one of its binds fails.
+    """
+    bind = config["OAUTH_CALLBACK_BIND"]
+    target = loopback_target(bind) if bind else None
+    if target is None:
+        return bind
+    family = socket.AF_INET6 if ":" in target[0] else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # gunicorn binds with SO_REUSEADDR too, so a TIME_WAIT leftover is not "busy".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((_bind_host(bind), target[1]))
+        except OSError as exc:
+            logger.warning(
+                "hdm.serve.oauth_callback_disabled",
+                extra={"bind": bind, "error": exc.strerror or str(exc)},
+            )
+            return ""
+    return bind
+
+
+def _bind_host(bind: str) -> str:
+    host = bind.rpartition(":")[0].strip("[]")
+    return host or "0.0.0.0"
 
 
 def cluster_argv() -> list[str]:
@@ -175,6 +307,17 @@ def loopback_target(bind: str) -> tuple[str, int] | None:
     host = host.strip("[]") or "0.0.0.0"
     host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
     return host, int(port)
+
+
+def port_taken(bind: str) -> bool:
+    """Someone already listens on the bind (an older Harmony still stopping, or another
+    program): then its answers must not count as our web server being ready."""
+    target = loopback_target(bind)
+    if target is None:
+        return False
+    with socket.socket(socket.AF_INET6 if ":" in target[0] else socket.AF_INET) as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(target) == 0
 
 
 def answers_live(bind: str) -> bool:
@@ -205,18 +348,26 @@ class Supervisor:
         self.config = config
         self.stop_requested = threading.Event()
         self.metrics_dir: str | None = None
+        self.cluster_started_at = time.monotonic()
+        self.grace_s: float = config["HDM_CLUSTER_GRACE_S"]
         env = self._child_env()
-        self.web = Child("gunicorn", gunicorn_argv(config), env)
+        oauth_bind = usable_oauth_bind(config)
+        if config["OAUTH_CALLBACK_BIND"] and not oauth_bind:
+            env[OAUTH_LISTENER_ENV] = "busy"  # the Spotify page says why the callback is off
+        self.web = Child("gunicorn", gunicorn_argv(config, oauth_bind=oauth_bind), env)
         self.cluster = Child("qcluster", cluster_argv(), env)
         # Ends the HDM's short waits on time; the cluster's scheduler only looks every ~30 s.
         self.dispatcher = Child("dispatcher", dispatcher_argv(), env)
 
     def _child_env(self) -> dict[str, str]:
+        from harmony_site.health import STARTED_AT_ENV  # it loads DRF: only where a server starts
+
         env = dict(os.environ)
         env[STARTED_AT_ENV] = str(time.time())
         if not env.get("PROMETHEUS_MULTIPROC_DIR"):
             # Every worker and cluster process writes its metrics here; /api/v1/metrics sums them.
-            self.metrics_dir = tempfile.mkdtemp(prefix="harmony-metrics-")
+            # Named after this pid: a later start-up removes it if this process is gone.
+            self.metrics_dir = tempfile.mkdtemp(prefix=f"{METRICS_PREFIX}{os.getpid()}-")
             env["PROMETHEUS_MULTIPROC_DIR"] = self.metrics_dir
         return env
 
@@ -231,22 +382,49 @@ class Supervisor:
     def run(self) -> int:
         if self.stop_requested.is_set():
             return 0
+        guardian = Guardian()
+        for child in (self.web, self.cluster, self.dispatcher):
+            child.guardian = guardian
         try:
             return self._run()
         finally:
             stop_children([self.dispatcher, self.cluster, self.web])
+            guardian.close()
             if self.metrics_dir:
                 shutil.rmtree(self.metrics_dir, ignore_errors=True)
             logger.info("hdm.serve.stopped")
 
     def _run(self) -> int:
+        if not self._wait_for_port():
+            return 0 if self.stop_requested.is_set() else 1
         self.web.start()
         if not self._wait_until_ready():
             return 0 if self.stop_requested.is_set() else 1
-        self.cluster.start()
+        self._start_cluster()
         self.dispatcher.start()
         logger.info("hdm.serve.ready", extra={"bind": self.config["HTTP_BIND"]})
         return self._supervise()
+
+    def _wait_for_port(self) -> bool:
+        """An older instance's web server may still be stopping: wait for it to let go."""
+        bind = self.config["HTTP_BIND"]
+        deadline = time.monotonic() + self.config["SERVE_READY_TIMEOUT_S"]
+        while port_taken(bind):
+            if self.stop_requested.is_set():
+                return False
+            if time.monotonic() >= deadline:
+                logger.error(
+                    "hdm.serve.port_taken",
+                    extra={"bind": bind, "error": f"another program already listens on {bind}"},
+                )
+                return False
+            self.stop_requested.wait(0.5)
+        return True
+
+    def _start_cluster(self) -> None:
+        self.cluster.start()
+        self.cluster_started_at = time.monotonic()
+        announce_cluster_started()
 
     def _wait_until_ready(self) -> bool:
         deadline = time.monotonic() + self.config["SERVE_READY_TIMEOUT_S"]
@@ -273,15 +451,13 @@ class Supervisor:
         next_watch = time.monotonic() + interval
         while not self.stop_requested.wait(POLL_S):
             for child in (self.web, self.cluster, self.dispatcher):
-                if not child.running():
-                    self._log_death(child)
+                if not child.running() and not self._revive(child):
                     return 1
             if self._reload_requested():
                 self._reload()
             if time.monotonic() >= next_watch:
                 next_watch = time.monotonic() + interval
-                if cluster_is_stalled():
-                    self._restart_cluster()
+                self._watch_cluster()
         return 0
 
     def _reload_requested(self) -> bool:
@@ -299,13 +475,35 @@ class Supervisor:
         logger.warning("hdm.serve.reloading")
         self.web.signal(signal.SIGHUP)
         stop_children([self.dispatcher, self.cluster])
-        self.cluster.start()
+        self._start_cluster()
         self.dispatcher.start()
 
-    def _restart_cluster(self) -> None:
+    def _revive(self, child: Child) -> bool:
+        """Restart a child that died on its own; False once it keeps dying (crash loop)."""
+        self._log_death(child)
+        child.kill_group()  # its workers may outlive it, holding the port or the queue
+        if child.crash_looping():
+            logger.error("hdm.serve.crash_loop", extra={"child": child.name})
+            return False
+        if child is self.cluster:
+            self._start_cluster()
+        else:
+            child.start()
+        return True
+
+    def _watch_cluster(self) -> None:
+        # A freshly started cluster needs time to boot and run its first ping: judging it
+        # earlier would restart it again and again (a loop that never lets it beat).
+        if time.monotonic() - self.cluster_started_at < self.grace_s:
+            return
+        if not cluster_is_stalled():
+            self.grace_s = self.config["HDM_CLUSTER_GRACE_S"]
+            return
         logger.warning("hdm.serve.cluster_restart", extra={"reason": "stalled"})
         stop_children([self.cluster])
-        self.cluster.start()
+        self._start_cluster()
+        # Restarting did not help last time: give the next cluster longer before judging it.
+        self.grace_s = min(self.grace_s * 2, MAX_GRACE_S)
 
     def _log_death(self, child: Child) -> None:
         logger.error(
@@ -318,6 +516,7 @@ def serve(config: Any) -> int:
     supervisor = Supervisor(config)
     supervisor.install_signal_handlers()
     ensure_data_dirs()
+    clear_stale_metrics_dirs()
     if config["MIGRATE_ON_START"]:
         try:
             migrate_under_lock()

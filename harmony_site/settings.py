@@ -6,7 +6,14 @@ from pathlib import Path
 
 import dj_database_url
 
-from harmony_site.config import KNOBS, ConfigError, get_config
+from harmony_site.config import (
+    KNOBS,
+    MIN_API_KEY_LENGTH,
+    ConfigError,
+    ensure_private_sqlite,
+    get_config,
+)
+from harmony_site.hosts import allowed_host_names
 from harmony_site.logs import logging_config
 from harmony_site.version import __version__
 
@@ -19,7 +26,10 @@ MUSIC_DIR: Path = HARMONY["MUSIC_DIR"]
 
 SECRET_KEY = HARMONY["SECRET_KEY"]
 DEBUG = HARMONY["DEBUG"]
-ALLOWED_HOSTS = HARMONY["ALLOWED_HOSTS"]
+# Django cannot express "any IP address", so harmony_site.hosts.HostGuardMiddleware checks the
+# Host header against these names (DNS rebinding) and Django itself accepts every host.
+HARMONY_ALLOWED_HOSTS = allowed_host_names(HARMONY["ALLOWED_HOSTS"])
+ALLOWED_HOSTS = ["*"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -45,6 +55,7 @@ INSTALLED_APPS = [
     "providers",
     "library",
     "downloads",
+    "harmony_site.integrations",
 ]
 
 MIDDLEWARE = [
@@ -52,6 +63,9 @@ MIDDLEWARE = [
     "harmony_site.logs.RequestIdMiddleware",
     # Outside everything that can fail, so even its errors reach API clients as JSON.
     "harmony_site.api.middleware.ApiErrorMiddleware",
+    "harmony_site.hosts.HostGuardMiddleware",
+    # Before CORS answers a preflight: open mode refuses other web sites (accounts/origins.py).
+    "accounts.origins.OpenModeOriginMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "accounts.csp.HarmonyCSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -73,7 +87,8 @@ WSGI_APPLICATION = "harmony_site.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django templates, with output UTF-8 can always encode (harmony_site/templates_backend.py).
+        "BACKEND": "harmony_site.templates_backend.HarmonyTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -82,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "harmony_site.ui.role_flags",
+                "accounts.exposure.api_open_banner",
             ],
         },
     },
@@ -94,6 +110,7 @@ if HARMONY["DATABASE_URL"]:
         )
     }
 else:
+    ensure_private_sqlite(CONFIG_DIR / "harmony.db")
     # Several processes write (gunicorn workers and the task cluster): WAL lets readers run
     # beside the writer, IMMEDIATE takes the write lock up front so a transaction waits for the
     # busy timeout instead of failing with "database is locked" on its first write, and
@@ -145,8 +162,8 @@ REST_FRAMEWORK = {
     # Conventions of the REST API (harmony_site/api/, docs/api.md): one error shape, JSON only,
     # page-number pagination, django-filter + ordering on list endpoints.
     "DEFAULT_SCHEMA_CLASS": "harmony_site.api.schema.HarmonyAutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["harmony_site.api.renderers.HarmonyJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["harmony_site.api.parsers.JSONParser"],
     "URL_FORMAT_OVERRIDE": None,  # JSON only; frees `?format=` for filters
     "EXCEPTION_HANDLER": "harmony_site.api.exceptions.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "harmony_site.api.pagination.HarmonyPagination",
@@ -169,6 +186,8 @@ REST_FRAMEWORK = {
 HDM = {knob.name: HARMONY[knob.name] for knob in KNOBS if knob.section == "Downloads"}
 # Watchlist knobs (downloads/watchlists.py), overridable per test like HDM.
 WATCHLISTS = {knob.name: HARMONY[knob.name] for knob in KNOBS if knob.section == "Watchlists"}
+# Integration knobs (integrations/conf.py), overridable per test like HDM.
+INTEGRATIONS = {k.name: HARMONY[k.name] for k in KNOBS if k.section == "Integrations"}
 
 Q_CLUSTER = {
     "name": "harmony",
@@ -181,6 +200,9 @@ Q_CLUSTER = {
     "ack_failures": True,
     "max_attempts": 1,
     "catch_up": False,
+    # Successful tasks are not stored: saving one cost a prune scan and two writes per task
+    # (docs/benchmarks.md). Failures still are, and the DLQ is Harmony's own dead jobs.
+    "save_limit": -1,
 }
 if HARMONY["HARMONY_BROKER_URL"].startswith(("redis://", "rediss://", "unix://")):
     Q_CLUSTER.pop("orm")
@@ -271,9 +293,11 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "accounts.auth.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2"]
 
-if any(len(key) < 16 for key in HARMONY["HARMONY_API_KEYS"]):
+if any(len(key) < MIN_API_KEY_LENGTH for key in HARMONY["HARMONY_API_KEYS"]):
     # A short shared key is guessable despite the failure throttle; refuse it at start-up.
-    raise ConfigError("HARMONY_API_KEYS: every key must be at least 16 characters long")
+    raise ConfigError(
+        f"HARMONY_API_KEYS: every key must be at least {MIN_API_KEY_LENGTH} characters long"
+    )
 API_KEY_FAILURE_LIMIT = HARMONY["API_KEY_FAILURE_LIMIT"]
 API_KEY_FAILURE_WINDOW_S = HARMONY["LOGIN_COOLOFF_MINUTES"] * 60
 _rate = HARMONY["API_THROTTLE_RATE"]
@@ -310,6 +334,10 @@ SPECTACULAR_SETTINGS = {
         "WatchlistSyncStatusEnum": "downloads.models.WatchlistSync.Status",
         "SubmitStatusEnum": "downloads.api.serializers.SUBMIT_STATUSES",
         "ProviderNameEnum": "providers.api.serializers.PROVIDERS",
+        "IntegrationKindEnum": "harmony_site.integrations.models.Kind",
+        "IntegrationEventEnum": "harmony_site.integrations.services.SUBSCRIBABLE",
+        "EventKindEnum": "harmony_site.integrations.models.EventKind",
+        "DeliveryStateEnum": "harmony_site.integrations.models.Delivery.State",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -1,4 +1,5 @@
-"""UI URL patterns of the installation itself (mounted under /ui/): Settings and System.
+"""UI URL patterns of the installation itself (mounted under /ui/): Settings, System and the
+Spotify page.
 
 The API-key and user forms of Settings are served by `accounts.views`.
 """
@@ -6,7 +7,7 @@ The API-key and user forms of Settings are served by `accounts.views`.
 from django.urls import path
 
 from accounts import views as accounts_views
-from harmony_site.views import settings, system
+from harmony_site.views import settings, spotify, system
 
 app_name = "ui"
 
@@ -15,9 +16,15 @@ urlpatterns = [
     path("settings/apply", settings.settings_apply, name="settings-apply"),
     path("settings/naming-preview", settings.naming_preview, name="naming-preview"),
     path("settings/slskd/test", settings.slskd_test, name="slskd-test"),
-    path("settings/spotify/connect", settings.spotify_connect, name="spotify-connect"),
-    path("settings/spotify/manual", settings.spotify_manual, name="spotify-manual"),
-    path("settings/spotify/disconnect", settings.spotify_disconnect, name="spotify-disconnect"),
+    path("spotify", spotify.spotify_page, name="spotify"),
+    path("spotify/library", spotify.spotify_library, name="spotify-library"),
+    path("spotify/connect", spotify.spotify_connect, name="spotify-connect"),
+    path("spotify/connected", spotify.spotify_connected, name="spotify-connected"),
+    path("spotify/manual", spotify.spotify_manual, name="spotify-manual"),
+    path("spotify/disconnect", spotify.spotify_disconnect, name="spotify-disconnect"),
+    path("spotify/download", spotify.spotify_download, name="spotify-download"),
+    path("spotify/follow", spotify.spotify_follow, name="spotify-follow"),
+    path("spotify/artwork", spotify.spotify_artwork, name="spotify-artwork"),
     path("settings/keys", accounts_views.key_create, name="key-create"),
     path("settings/keys/<str:key_id>/revoke", accounts_views.key_revoke, name="key-revoke"),
     path("settings/users", accounts_views.user_create, name="user-create"),

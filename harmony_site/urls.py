@@ -5,7 +5,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import schema  # noqa: F401  (OpenAPI of API-key auth, loaded with the schema)
 from harmony_site import health
+from harmony_site.api import extensions  # noqa: F401  (OpenAPI of health views, with the schema)
 from harmony_site.api.views import SettingsView
 from providers import views as provider_views
 
@@ -22,14 +24,23 @@ urlpatterns = [
     path("api/v1/metrics", health.MetricsView.as_view(), name="api-metrics"),
     path("env", health.EnvView.as_view(), name="env"),
     path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # GET only: its OPTIONS answer would render the HTML template as metadata and fail.
+    path(
+        "api/docs",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", http_method_names=["get", "head"]
+        ),
+        name="api-docs",
+    ),
     path("api/v1/settings", SettingsView.as_view(), name="api-settings"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("providers.api.urls")),
     path("api/v1/", include("library.api.urls")),
     path("api/v1/", include("downloads.api.urls")),
+    path("api/v1/", include("harmony_site.integrations.api.urls")),
     path("ui/", include("accounts.urls")),
     path("ui/", include("library.urls")),
     path("ui/", include("downloads.urls")),
     path("ui/", include("harmony_site.ui_urls")),
+    path("ui/", include("harmony_site.integrations.urls")),
 ]

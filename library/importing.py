@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import transaction
 
 from harmony_site.config import get_config
+from harmony_site.disk import DISK_FULL, describe_os_error, disk_shortage
+from harmony_site.text import reversible_name
 from library import quarantine
 from library.audit import record_event
 from library.models import AuditEvent
@@ -41,6 +43,7 @@ class ImportSummary:
 
     counts: Counter[str] = field(default_factory=Counter)
     results: list[tuple[str, IngestResult]] = field(default_factory=list)
+    stopped: str = ""  # why the run stopped early (a full disk), in words
 
     def add(self, path: Path, result: IngestResult) -> None:
         self.counts[result.status] += 1
@@ -62,15 +65,30 @@ def import_pending(
     """Import every settled audio file in the import folder; safe to run on a schedule.
 
     Files that arrived less than `settle_seconds` ago are left for the next run. Empty
-    sub-folders left behind are removed (the import folder itself stays).
+    sub-folders left behind are removed (the import folder itself stays). Nothing is imported
+    while a data directory is below DISK_MIN_FREE_MB; names that are not UTF-8 are first
+    given their reversible form (`give_safe_names`).
     """
     root = import_dir()
-    root.mkdir(parents=True, exist_ok=True)
     summary = ImportSummary()
+    shortage = disk_shortage()
+    if shortage is not None:
+        logger.warning("hdm.import.paused", extra={"detail": shortage})
+        summary.stopped = shortage
+        return summary
+    root.mkdir(parents=True, exist_ok=True)
+    give_safe_names(root)
     for path in iter_audio_files(root):
         if _is_settling(path, settle_seconds):
             continue
-        summary.add(path, import_file(path, actor=actor))
+        try:
+            summary.add(path, import_file(path, actor=actor))
+        except OSError as exc:
+            # The file stays where it is for the next run; a full disk ends this one.
+            logger.error("hdm.import.failed", extra={"detail": describe_os_error(exc)})
+            if exc.errno in DISK_FULL:
+                summary.stopped = describe_os_error(exc)
+                break
     _remove_empty_dirs(root)
     if summary.total:
         logger.info("hdm.import.completed", extra=dict(summary.counts))
@@ -79,7 +97,8 @@ def import_pending(
 
 def import_file(path: Path, *, actor: str) -> IngestResult:
     """Identify one file from its tags and ingest it like a download."""
-    source = {"import": str(path.relative_to(import_dir())), "size": path.stat().st_size}
+    rel = reversible_name(str(path.relative_to(import_dir())))
+    source = {"import": rel, "size": path.stat().st_size}
     try:
         meta = read_audio(path, light=True).meta  # only its tags are needed here
     except UnreadableAudio as exc:
@@ -90,6 +109,26 @@ def import_file(path: Path, *, actor: str) -> IngestResult:
         detail = "the file has no title or artist tag to name it by; tag it and drop it in again"
         return quarantine_source(path, reason="untagged", detail=detail, actor=actor, source=source)
     return ingest_file(path, meta=meta, source=source, actor=actor)
+
+
+def give_safe_names(root: Path) -> int:
+    """Rename each file or folder under `root` whose name is not valid UTF-8 to its reversible
+    form (`Bj\xf6rk` becomes `Bj%F6rk`), so the name can be stored and shown. Returns how many
+    were renamed; one whose new name is taken is left as it is (and logged)."""
+    renamed = 0
+    for folder, dirs, files in os.walk(root, topdown=False):  # children before their folder
+        for name in dirs + files:
+            safe = reversible_name(name)
+            if safe == name:
+                continue
+            target = Path(folder, safe)
+            if target.exists() or target.is_symlink():
+                logger.warning("hdm.import.rename_skipped", extra={"name": safe})
+                continue
+            os.rename(Path(folder, name), target)
+            logger.info("hdm.import.renamed", extra={"name": safe})
+            renamed += 1
+    return renamed
 
 
 def _is_settling(path: Path, settle_seconds: float) -> bool:

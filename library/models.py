@@ -164,6 +164,13 @@ class LibraryFile(models.Model):
     last_scan = models.ForeignKey(
         "ScanRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Verified audio (library/verification.py): the evidence of the last analysis, and whether
+    # any check flagged the file. Empty / null until the file was analysed.
+    analysis = models.JSONField(default=dict, blank=True)
+    suspect = models.BooleanField(default=False, db_index=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    # Raw Chromaprint words (base64), compared to find copies of the same recording.
+    fingerprint = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -256,6 +263,34 @@ class ScanRun(models.Model):
 
     def __str__(self) -> str:
         return f"scan {self.pk} of {self.path} ({self.state})"
+
+
+class VerifyRun(models.Model):
+    """A library-wide re-verify: every present file analysed again, with progress."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    actor = models.CharField(max_length=150, default="system")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    suspect = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)  # files that could not be decoded
+    current_path = models.CharField(max_length=4096, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"verify run {self.pk} ({self.state})"
 
 
 class UnreadableFile(models.Model):

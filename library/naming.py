@@ -8,6 +8,7 @@ dropped when any token inside it is empty (`[{disc}-]` shows the disc only on mu
 from __future__ import annotations
 
 import functools
+import os
 import re
 import string
 import unicodedata
@@ -200,10 +201,18 @@ def sanitize_component(text: str, *, keep_suffix: bool = False) -> str:
     """
     text = unicodedata.normalize("NFC", text)
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    text = "".join(ch for ch in text if not _invisible(ch))
     text = _SPACES.sub(" ", text.translate(_SEPARATORS))
     stem, dot, suffix = text.rpartition(".") if keep_suffix and "." in text else (text, "", "")
     budget = MAX_COMPONENT_BYTES - len((dot + suffix).encode("utf-8"))
     return _clean(stem, budget) + dot + suffix
+
+
+def _invisible(ch: str) -> bool:
+    """Bidi overrides and isolates (U+202A..U+202E, U+2066..U+2069: they make `gpj.exe` read
+    as `exe.jpg`), zero-width spaces, soft hyphens, BOMs: format characters nobody sees. The
+    zero-width (non-)joiners stay, as emoji sequences and Persian or Indic spelling need them."""
+    return unicodedata.category(ch) == "Cf" and ch not in "\u200c\u200d"
 
 
 def _clean(text: str, budget: int) -> str:
@@ -222,6 +231,46 @@ def trim_utf8(text: str, limit: int) -> str:
     if len(encoded) <= limit:
         return text
     return encoded[:limit].decode("utf-8", "ignore")
+
+
+def avoid_case_collisions(root: str | Path, rel: PurePosixPath) -> PurePosixPath:
+    """`rel` as it can live beside what `root` already holds on a case-insensitive file system
+    (a library shared to Windows or macOS), where `ABBA` and `Abba` are one name: a folder
+    takes the spelling of an existing one that differs only in case, and a file name that
+    would differ only in case from another file gets a number (`hello (2).flac`). Stable: the
+    same `rel` gives the same answer once its file exists."""
+    folder, parts = Path(root), []
+    for index, part in enumerate(rel.parts):
+        taken = _names_by_fold(folder)
+        if index < len(rel.parts) - 1:
+            spellings = taken.get(part.casefold(), set())
+            part = part if not spellings or part in spellings else min(spellings)
+        else:
+            part = _free_name(part, taken)
+        parts.append(part)
+        folder = folder / part
+    return PurePosixPath(*parts)
+
+
+def _names_by_fold(folder: Path) -> dict[str, set[str]]:
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    taken: dict[str, set[str]] = {}
+    for name in names:
+        taken.setdefault(name.casefold(), set()).add(name)
+    return taken
+
+
+def _free_name(name: str, taken: dict[str, set[str]]) -> str:
+    stem, dot, suffix = name.rpartition(".") if "." in name else (name, "", "")
+    candidate, number = name, 1
+    # Free when no other spelling of it exists (the very same name is the same file).
+    while not taken.get(candidate.casefold(), set()) <= {candidate}:
+        number += 1
+        candidate = f"{stem} ({number}){dot}{suffix}"
+    return candidate
 
 
 def resolve_inside(root: str | Path, rel: str | PurePosixPath) -> Path:

@@ -57,6 +57,9 @@ class QualityProfile:
     max_sample_rate: int = 0  # Hz; 0 = no maximum
     max_bit_depth: int = 0  # 0 = no maximum
     strict: bool = False  # unknown bitrate/sample rate/bit depth fails instead of passing
+    # A lossless file whose spectrum says lossy or upsampled: "quarantine", "flag" or "accept".
+    fake_lossless: str = "flag"
+    lossless_floor_kbps: int = 160  # smaller lossless offers count as truncated; 0 = no floor
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.formats if name not in QUALITY_CLASSES]
@@ -76,6 +79,8 @@ class QualityProfile:
             max_sample_rate=config["QUALITY_MAX_SAMPLE_RATE"],
             max_bit_depth=config["QUALITY_MAX_BIT_DEPTH"],
             strict=config["QUALITY_STRICT"],
+            fake_lossless=config["QUALITY_FAKE_LOSSLESS"],
+            lossless_floor_kbps=config["QUALITY_LOSSLESS_FLOOR_KBPS"],
         )
 
 

@@ -51,7 +51,15 @@ _FILE_COLUMNS = [
 
 
 # Columns of a newly indexed file that `file_fields` does not set.
-_NEW_FILE: dict[str, Any] = {"moved_to": "", "content_hash": "", "source": {}}
+_NEW_FILE: dict[str, Any] = {
+    "moved_to": "",
+    "content_hash": "",
+    "source": {},
+    "analysis": {},  # a scan indexes; analysis is ingest's or a re-verify's
+    "suspect": False,
+    "analysed_at": None,
+    "fingerprint": "",
+}
 
 
 class ScanError(Exception):

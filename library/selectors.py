@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
-from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track
+from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track, VerifyRun
 
 
 def present_files_prefetch(*, only: Iterable[str] = ()) -> Prefetch:
@@ -141,3 +141,24 @@ def library_totals() -> dict[str, int]:
 
 def recent_scans(*, limit: int = 5) -> list[ScanRun]:
     return list(ScanRun.objects.order_by("-created_at", "-id")[:limit])
+
+
+def suspect_files() -> QuerySet[LibraryFile]:
+    """Present files a Verified-audio check flagged, with their tracks."""
+    return (
+        LibraryFile.objects.filter(state=LibraryFile.State.PRESENT, suspect=True)
+        .select_related("track")
+        .order_by("path")
+    )
+
+
+def latest_verify_run() -> VerifyRun | None:
+    return VerifyRun.objects.order_by("-created_at", "-id").first()
+
+
+def verify_run(run_id: int) -> VerifyRun:
+    return get_object_or_404(VerifyRun, pk=run_id)
+
+
+def file_detail(file_id: int) -> LibraryFile:
+    return get_object_or_404(LibraryFile, pk=file_id)

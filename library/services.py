@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 
 from harmony_site.config import get_config
-from library import catalog, naming, quality, tagging, verify
+from library import album_gain, catalog, naming, quality, tagging, verification, verify
 from library.audit import record_event
 from library.dedupe import DedupeDecision, decide_promotion
 from library.models import AuditEvent, LibraryFile
@@ -52,6 +52,16 @@ class IngestResult:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class TaggedFile:
+    """What the tag step wrote: recorded by the caller before the move, so a run killed in
+    between recognises its own tagged file instead of calling it the wrong size."""
+
+    path: str
+    size: int
+    content_hash: str
+
+
 @dataclass
 class IngestContext:
     path: Path
@@ -63,6 +73,7 @@ class IngestContext:
     lyrics: Lyrics | None
     profile: quality.QualityProfile
     parsed: tagging.ParsedAudio | None = None  # verify's parse, reused by the tag step
+    checked: verification.Verification | None = None  # decoded-audio evidence, when enabled
     info: tagging.AudioInfo | None = None
     tags: dict[str, list[str]] = field(default_factory=dict)  # snapshot after tagging
     content_hash: str = ""
@@ -96,7 +107,7 @@ def step_find_promoted(ctx: IngestContext) -> None:
     """Idempotency: a redelivered ingest whose source is gone finds what the first one did."""
     if ctx.path.exists():
         return
-    rel = naming.library_path(ctx.meta, ctx.path.suffix.lstrip(".").lower(), template=_template())
+    rel = _library_rel_path(ctx.meta, ctx.path.suffix.lstrip(".").lower())
     row = LibraryFile.objects.filter(path=str(rel), state=LibraryFile.State.PRESENT).first()
     if row is not None:
         ctx.result = IngestResult("imported", row, "already_ingested")
@@ -122,12 +133,33 @@ def step_verify(ctx: IngestContext) -> None:
     ctx.info = ctx.parsed.info
 
 
+def step_analyse(ctx: IngestContext) -> None:
+    """Decode the audio: spectrum (fake lossless), silence, clipping, loudness for ReplayGain."""
+    assert ctx.info is not None
+    config = get_config()
+    if not config["AUDIO_ANALYSIS"]:
+        return
+    ctx.checked = verification.verify_content(
+        ctx.path,
+        lossless=ctx.info.lossless,
+        profile=ctx.profile,
+        replaygain=config["REPLAYGAIN"],
+        wanted=ctx.meta,
+    )
+
+
 def step_tag(ctx: IngestContext) -> None:
     """Write the wanted metadata (and artwork, lyrics) while the file is in DOWNLOADS_DIR."""
     assert ctx.parsed is not None
     # Verify's parse is reused: the file is read once, and the snapshot stored on the row is
     # what was just written, not the downloaded file's old tags.
-    written = tagging.tag_parsed(ctx.parsed, ctx.meta, artwork=ctx.artwork, lyrics=ctx.lyrics)
+    written = tagging.tag_parsed(
+        ctx.parsed,
+        ctx.meta,
+        artwork=ctx.artwork,
+        lyrics=ctx.lyrics,
+        replaygain=ctx.checked.replaygain if ctx.checked else None,
+    )
     ctx.tags = written.tags
     logger.info("hdm.tag.completed", extra=_log_ids(ctx))
 
@@ -139,8 +171,13 @@ def step_hash(ctx: IngestContext) -> None:
 def step_name(ctx: IngestContext) -> None:
     """Render the template into a path inside MUSIC_DIR (sanitised, never outside it)."""
     assert ctx.info is not None
-    ctx.rel_path = naming.library_path(ctx.meta, _extension(ctx), template=_template())
+    ctx.rel_path = _library_rel_path(ctx.meta, _extension(ctx))
     ctx.target = naming.resolve_inside(music_dir(), ctx.rel_path)
+
+
+def _library_rel_path(meta: TrackMeta, ext: str) -> PurePosixPath:
+    rel = naming.library_path(meta, ext, template=_template())
+    return naming.avoid_case_collisions(music_dir(), rel)
 
 
 def step_promote(ctx: IngestContext) -> None:
@@ -159,6 +196,7 @@ def step_promote(ctx: IngestContext) -> None:
 STEPS: tuple[Callable[[IngestContext], None], ...] = (
     step_find_promoted,
     step_verify,
+    step_analyse,
     step_tag,
     step_hash,
     step_name,
@@ -193,14 +231,20 @@ def ingest_file(
     lyrics: Lyrics | None = None,
     profile: quality.QualityProfile | None = None,
     on_step: Callable[[str], None] | None = None,
+    on_tagged: Callable[[TaggedFile], None] | None = None,
+    tagged: TaggedFile | None = None,
 ) -> IngestResult:
     """Verify, tag, name, deduplicate and atomically promote one file into MUSIC_DIR.
 
     `source` describes where the file came from (`username`, `filename`, `size`, `job_id` for
     downloads, `{"import": path}` for manual imports). Idempotent: calling it again after a
     crash or a redelivery yields the same single library entry. `on_step` is told when the
-    "tagging" and "moving" steps begin (the HDM records them in the job's timeline).
+    "tagging" and "moving" steps begin (the HDM records them in the job's timeline);
+    `on_tagged` is handed the tagged file before the move, and a re-run passes that record back
+    as `tagged`: a file still matching it is this ingest's own work, verified at its new size.
     """
+    if tagged is not None and _is_own_tagged_file(Path(path), tagged):
+        expected_size = tagged.size
     ctx = IngestContext(
         path=Path(path),
         meta=meta,
@@ -218,10 +262,22 @@ def ingest_file(
             step(ctx)
             if ctx.result is not None:
                 return ctx.result
+            if step is step_hash and on_tagged is not None:
+                on_tagged(TaggedFile(str(ctx.path), ctx.path.stat().st_size, ctx.content_hash))
     except _FILE_ERRORS as exc:
         code, detail = _error_code(exc)
         return quarantine_source(ctx.path, reason=code, detail=detail, actor=actor, source=source)
     raise AssertionError("the promote step always sets a result")
+
+
+def _is_own_tagged_file(path: Path, tagged: TaggedFile) -> bool:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return False
+    return (
+        str(path) == tagged.path and size == tagged.size and file_hash(path) == tagged.content_hash
+    )
 
 
 # --- Promotion ------------------------------------------------------------------------------
@@ -248,8 +304,11 @@ def _promote(ctx: IngestContext) -> IngestResult | None:
                 source=ctx.source,
                 content_hash=ctx.content_hash,
                 **catalog.file_fields(ctx.info, ctx.path, tags=ctx.tags),
+                **(ctx.checked.fields() if ctx.checked else {}),
             )
             _record_ingest(ctx, row, old)
+            if ctx.checked and track.album_id:
+                album_gain.enqueue_album_gain(track.album_id)
             # The moves are the last statements of the transaction: a failed move rolls the
             # rows back, and a failed commit undoes the moves below.
             if old is not None:

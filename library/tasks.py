@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from harmony_site.config import get_config
+from library import album_gain, reverify
 from library.importing import import_pending
-from library.models import ScanRun
+from library.models import ScanRun, VerifyRun
 from library.scanning import scan_library
 
 logger = logging.getLogger("hdm.scan")
@@ -24,3 +25,15 @@ def run_scan(scan_id: int) -> None:
 def import_folder() -> None:
     """Scheduled (IMPORT_INTERVAL_MINUTES): import the settled files of the import folder."""
     import_pending(actor="system:import", settle_seconds=get_config()["IMPORT_SETTLE_S"])
+
+
+def run_album_gain(album_id: int) -> None:
+    """Album gain for a newly complete album; does nothing for an incomplete one."""
+    album_gain.apply_album_gain(album_id)
+
+
+def run_reverify(run_id: int) -> None:
+    """Run a queued library re-verify; a redelivery finds it claimed and stops."""
+    run = VerifyRun.objects.filter(pk=run_id).first()
+    if run is not None:
+        reverify.reverify_library(run)

@@ -15,4 +15,7 @@ urlpatterns = [
     path("library/quarantine/retry", views.quarantine_retry, name="quarantine-retry"),
     path("library/quarantine/release", views.quarantine_release, name="quarantine-release"),
     path("library/quarantine/delete", views.quarantine_delete, name="quarantine-delete"),
+    path("library/files/<int:file_id>/spectrogram.png", views.spectrogram, name="spectrogram"),
+    path("library/verify", views.verify_start, name="verify-start"),
+    path("library/verify/<int:run_id>", views.verify_progress, name="verify-progress"),
 ]

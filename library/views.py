@@ -8,28 +8,37 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.auth import actor_for, role_required
 from harmony_site.ui import paginate, query_without_page, render_panel
-from library import importing, selectors
+from library import importing, reverify, selectors
 from library.quarantine import quarantined_files
 from library.services import IngestResult
+from library.spectrogram import spectrogram_png
 
 SEARCH_MAX = 200
 
 
 @require_GET
 def library(request: HttpRequest) -> HttpResponse:
-    """Artists (paginated); with `?q=` the tracks, artists and albums matching the text."""
+    """Artists (paginated); with `?q=` the tracks, artists and albums matching the text;
+    with `?suspect=1` the files a Verified-audio check flagged."""
     text = request.GET.get("q", "").strip()[:SEARCH_MAX]
-    rows = selectors.track_search(text) if text else selectors.artist_list()
+    suspect = request.GET.get("suspect") == "1"
+    if suspect:
+        rows = selectors.suspect_files()
+    else:
+        rows = selectors.track_search(text) if text else selectors.artist_list()
     context = {
         "q": text,
+        "suspect": suspect,
         "page": paginate(request, rows),
         "page_query": query_without_page(request),
+        "verify_run": selectors.latest_verify_run(),
     }
     return render_panel(request, "library/library.html", "library/partials/_results.html", context)
 
@@ -106,3 +115,37 @@ def _quarantine_action(
     else:
         messages.success(request, f"{name}: {result.status} into the library.")
     return redirect("library:quarantine")
+
+
+@require_GET
+def spectrogram(request: HttpRequest, file_id: int) -> HttpResponse:
+    """The small spectrogram image of a file's last analysis."""
+    png = spectrogram_png(
+        selectors.file_detail(file_id).analysis.get("spectrum", {}).get("thumbnail", "")
+    )
+    if png is None:
+        raise Http404("no spectrogram for this file")
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@require_POST
+@role_required("operator")
+def verify_start(request: HttpRequest) -> HttpResponse:
+    """Re-verify the whole library in the task cluster."""
+    from django_q.tasks import async_task
+
+    run = reverify.start_reverify(actor=actor_for(request.user))
+    transaction.on_commit(lambda: async_task("library.tasks.run_reverify", run.pk, group="verify"))
+    messages.success(request, f"Re-verify {run.pk} started: {run.total} files to analyse.")
+    return redirect("library:library")
+
+
+@require_GET
+def verify_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The re-verify progress line (HTMX polls it; a finished run's line carries no trigger)."""
+    context = {"verify_run": selectors.verify_run(run_id), "page": None}
+    return render_panel(
+        request, "library/library.html", "library/partials/_verify_run.html", context
+    )

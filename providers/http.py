@@ -102,12 +102,14 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         expected: Iterable[int] = (200,),
         retry_unsafe: bool = False,
+        before_send: Callable[[], None] | None = None,
     ) -> requests.Response:
         """Send one logical request (with retries) and return a response whose status is in
         `expected`; anything else becomes a typed `ProviderError`.
 
         `retry_unsafe=True` lets a POST that the caller knows is idempotent (e.g. a search
-        created with a client-chosen id) be retried like a GET.
+        created with a client-chosen id) be retried like a GET. `before_send` runs before every
+        attempt, retries included; an exception it raises stops the request unsent.
         """
         method = method.upper()
         expected = frozenset(expected)
@@ -115,6 +117,8 @@ class HttpClient:
         safe = retry_unsafe or method in IDEMPOTENT_METHODS
         attempt = 0
         while True:
+            if before_send is not None:
+                before_send()
             started = time.monotonic()
             try:
                 response = self._send(method, path, params, json, data, headers)

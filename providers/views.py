@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from harmony_site.api.exceptions import error_response
 from harmony_site.api.middleware import is_api_path
-from providers.spotify.oauth import OAuthError, oauth_complete
+from providers.spotify.oauth import OAuthError, oauth_complete, oauth_status
 
 logger = logging.getLogger("hdm.spotify.oauth")
 
@@ -27,6 +27,5 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
         if is_api_path(request):  # everything under /api/ answers errors in the API's shape
             return error_response(400, str(exc), code="oauth_failed")
         context = {"ok": False, "message": str(exc)}
-        return render(request, "providers/oauth_result.html", context, status=400)
-    context = {"ok": True, "message": "Spotify is connected. You can close this tab."}
-    return render(request, "providers/oauth_result.html", context)
+        return render(request, "spotify/connected.html", context, status=400)
+    return render(request, "spotify/connected.html", {"spotify": oauth_status()})

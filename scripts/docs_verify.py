@@ -18,7 +18,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("harmony_site", "accounts", "providers", "library", "downloads")
+APPS = (
+    "harmony_site",
+    "accounts",
+    "providers",
+    "library",
+    "downloads",
+    "harmony_site/integrations",
+)
 # Directories Harmony creates at run time: paths under them are examples, not repository files.
 RUNTIME_DIRS = {"config", "downloads", "music", "staticfiles", ".venv"}
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")

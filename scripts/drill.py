@@ -10,14 +10,25 @@ Idempotency-Key that makes resubmitting after a failed request safe, plus duplic
 submissions), a reader loads API lists, job details, status and UI pages as a logged-in
 operator. Meanwhile the chaos loop SIGKILLs a cluster worker every few seconds (one running a
 task when there is one; django-q2 starts a new one), makes slskd answer 503s, log out of
-Soulseek and restart, and once kills the whole of Harmony with SIGKILL and starts it again
-(a declared restart). Then it waits for every job to finish and checks:
+Soulseek and restart, accept enqueues but answer 500 or after the client's timeout, deliver
+files at the wrong size and refuse a search as banned, once kills the whole of Harmony with
+SIGKILL and starts it again after a downtime longer than `HDM_HEARTBEAT_STALE_S` (moved back
+in the database: the new cluster must not be restarted in a loop), and once kills
+`harmony_serve` alone (its children must die with it, and the next start must stay up). A
+peer of the fake slskd shares a name UTF-8 cannot hold (a lone surrogate), and a file with a
+Latin-1 name is dropped into the import folder. After the drain the disk is declared full
+(`DISK_MIN_FREE_MB` above the free space): a new download and an import must wait, and
+readiness must say why, until space "returns". Then it checks:
 
 - every job is done exactly once (one `done` event), or dead with a reason;
 - no track is done twice; each done job's file is in MUSIC_DIR; every file in MUSIC_DIR belongs
   to exactly one library row, parses with mutagen and has no twin; no `.harmony-tmp-*` file is
   left; no audio file appeared outside DOWNLOADS_DIR, MUSIC_DIR and the fake's own cache;
-- no API answer was 5xx (or a refused connection) outside the declared restart windows.
+- no API answer was 5xx (or a refused connection) outside the declared restart windows;
+- every slskd search was deleted; the cluster probe stayed ok after the downtime restart with
+  no watchdog restart; no child outlived the killed `harmony_serve`, nor its metrics folder;
+- the import with the Latin-1 name was filed under a reversible name; the full disk paused
+  the download and the import, failed readiness on `disk`, and both finished afterwards.
 
 Prints the figures and exits 1 when any invariant is violated. Bounded: at most
 `--tracks` jobs, a few minutes of chaos and a drain deadline (about ten minutes in all).
@@ -49,6 +60,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.live_stack import REPO, Stack, StackError, wait_for  # noqa: E402
+from scripts.live_stack import http as call  # noqa: E402
 from tests.fakes.live import catalogue_track  # noqa: E402
 
 DRILL_ENV = {
@@ -74,11 +86,15 @@ DRILL_ENV = {
     "HDM_MAX_SEARCHES": "8",
     "HDM_MAX_DOWNLOADS": "6",
     # A SIGKILLed idle worker can leave django-q2's task queue locked (its issue #23): the
-    # heartbeat watchdog restarts such a cluster; make it notice within the drill.
+    # watchdog's ping finds such a frozen cluster and harmony_serve restarts it.
     "HDM_HEARTBEAT_STALE_S": "90",
+    "HDM_CLUSTER_FREEZE_S": "15",
+    "HDM_CLUSTER_GRACE_S": "20",
     "SERVE_WATCHDOG_INTERVAL_S": "5",
     "SLSKD_MAX_RETRIES": "1",
-    "SLSKD_TIMEOUT": "5",
+    "SLSKD_TIMEOUT": "5",  # the "slow" enqueue fault answers after 8 s
+    "HDM_SEARCH_BAN_PAUSE_S": "8",
+    "HDM_SEARCH_BAN_RECOVERY_S": "30",
 }
 PASSWORD = "drill-operator-password-42"
 KILL_INTERVAL_S = 1.5
@@ -87,6 +103,10 @@ BUSY_SEARCH_S = 2.0
 IDLE_KILL_ROUNDS = (6, 18)
 DRAIN_TIMEOUT_S = 420.0
 TERMINAL = ("done", "dead", "cancelled")
+DOWNTIME_S = 3600  # how far the downtime restart moves the stored heartbeats back
+AFTER_RESTART_WATCH_S = 40.0  # longer than HDM_CLUSTER_GRACE_S + a watchdog round
+FULL_DISK_MB = str(10**9)  # a floor above any real disk's free space
+LATIN1_NAME = b"Bj\xf6rk 100% Import.flac"
 
 
 def say(message: str) -> None:
@@ -104,6 +124,9 @@ class Record:
     duplicates: dict[str, int] = field(default_factory=dict)  # answer status -> count
     watchdog_restarts: int = 0
     unavailable: int | None = None  # the job for a track the fake slskd does not offer
+    orphans: list[Path] = field(default_factory=list)  # audio nobody imported
+    dead: list[tuple] = field(default_factory=list)  # (job id, reason, detail)
+    problems: list[str] = field(default_factory=list)  # recovery cases checked on the way
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, path: str, status: int) -> None:
@@ -192,7 +215,8 @@ class UiSession:
 def read_forever(stack: Stack, record: Record, ui: UiSession, stop: threading.Event) -> None:
     rng = random.Random(11)
     api_paths = ["/api/v1/downloads", "/api/v1/status", "/api/v1/dlq", "/api/v1/library/tracks",
-                 "/api/v1/downloads?state=done", "/api/health/live"]  # fmt: skip
+                 "/api/v1/downloads?state=done", "/api/health/live", "/api/v1/library/files",
+                 "/api/v1/activity"]  # fmt: skip
     ui_paths = ["/ui/", "/ui/downloads", "/ui/library", "/ui/system"]
     while not stop.is_set():
         path = rng.choice(api_paths)
@@ -267,8 +291,10 @@ def kill_one_worker(stack: Stack, record: Record, rng: random.Random, *, idle: b
     return True
 
 
-def crash_and_restart(stack: Stack, record: Record) -> None:
-    """SIGKILL harmony_serve and every process under it, then start it again (declared)."""
+def crash_and_restart_after_downtime(stack: Stack, record: Record) -> None:
+    """SIGKILL harmony_serve and every process under it, move the stored heartbeats back by
+    DOWNTIME_S (a long outage), start it again (declared) and watch the new cluster: it must
+    be judged healthy and never restarted by the watchdog."""
     window = [time.monotonic(), 0.0]
     record.windows.append(window)
     pid = stack.harmony.pid  # type: ignore[union-attr]
@@ -278,8 +304,76 @@ def crash_and_restart(stack: Stack, record: Record) -> None:
             os.kill(victim, signal.SIGKILL)
     stack.harmony.wait()  # type: ignore[union-attr]
     record.kills.append(f"all of Harmony ({len(victims)} processes)")
+    moved_back = f"datetime(beat_at, '-{DOWNTIME_S} seconds')"
+    execute(stack.config_dir / "harmony.db", f"UPDATE downloads_heartbeat SET beat_at={moved_back}")
+    restarts_before = stack.tail(lines=1_000_000).count("hdm.serve.cluster_restart")
     stack.start_harmony()
     window[1] = time.monotonic() + 1.0
+    deadline = time.monotonic() + AFTER_RESTART_WATCH_S
+    while time.monotonic() < deadline:
+        status, body = stack.api("GET", "/api/health/ready?verbose=1")
+        cluster = {p["name"]: p for p in (body or {}).get("probes", [])}.get("cluster", {})
+        if status and cluster.get("status") != "ok":
+            record.problems.append(f"after the downtime restart the cluster probe said {cluster}")
+            break
+        time.sleep(1.0)  # sampling readiness for the watch period
+    if stack.tail(lines=1_000_000).count("hdm.serve.cluster_restart") > restarts_before:
+        record.problems.append("the watchdog restarted the cluster after the downtime restart")
+
+
+def kill_serve_alone(stack: Stack, record: Record) -> None:
+    """SIGKILL harmony_serve only: its children must follow it, the next start must clear its
+    metrics folder and stay up (declared)."""
+    window = [time.monotonic(), 0.0]
+    record.windows.append(window)
+    pid = stack.harmony.pid  # type: ignore[union-attr]
+    children = descendants(pid, process_table())
+    os.kill(pid, signal.SIGKILL)
+    stack.harmony.wait()  # type: ignore[union-attr]
+    record.kills.append(f"harmony_serve alone (pid {pid}, {len(children)} children)")
+    try:
+        wait_for(lambda: not [c for c in children if running(c)], timeout=30.0,
+                 what="the children of the killed harmony_serve to exit")  # fmt: skip
+    except StackError:
+        left = [c for c in children if running(c)]
+        record.problems.append(f"{len(left)} children outlived the killed harmony_serve")
+        for child in left:  # the drill cleans up what Harmony left behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
+    stack.start_harmony()
+    window[1] = time.monotonic() + 1.0
+    if list(Path(tempfile.gettempdir()).glob(f"harmony-metrics-{pid}-*")):
+        record.problems.append(f"the metrics folder of the killed harmony_serve {pid} is left")
+    deadline = time.monotonic() + 10.0  # a start that found the port taken died in seconds
+    while time.monotonic() < deadline and stack.harmony.poll() is None:  # type: ignore[union-attr]
+        time.sleep(0.5)  # sampling the process for the watch period
+    if stack.harmony.poll() is not None:  # type: ignore[union-attr]
+        record.problems.append(f"harmony_serve exited {stack.harmony.returncode} after ready")
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+# Real peers' faults, one each round after slskd's own (issue 17, 22): an enqueue that takes
+# effect but answers 500, one answered after the client's timeout, a file delivered at the
+# wrong size, a ban.
+PEER_FAULTS = (
+    ("enqueue", {"fault": "error", "times": 2}, "enqueue took effect but answered 500 (x2)"),
+    ("enqueue", {"fault": "slow", "times": 2, "seconds": 8}, "enqueue answered after 8 s (x2)"),
+    ("enqueue", {"fault": "wrong_size", "times": 2}, "file delivered at the wrong size (x2)"),
+    ("ban", {"times": 1}, "search refused: banned"),
+)
+
+
+def peer_fault(stack: Stack, record: Record, n: int) -> None:
+    action, body, label = PEER_FAULTS[n % len(PEER_FAULTS)]
+    stack.control(action, body)
+    record.faults.append(label)
 
 
 def slskd_fault(stack: Stack, record: Record, n: int) -> None:
@@ -298,7 +392,7 @@ def slskd_fault(stack: Stack, record: Record, n: int) -> None:
 
 def chaos(stack: Stack, record: Record, *, kills: int, load_done: threading.Event) -> None:
     rng = random.Random(3)
-    rounds = faults = crashes = 0
+    rounds = faults = peer_faults = crashes = 0
     deadline = time.monotonic() + CHAOS_MAX_S
     while (len(record.kills) < kills or not load_done.is_set()) and time.monotonic() < deadline:
         time.sleep(KILL_INTERVAL_S)  # the drill's own pace between two faults
@@ -309,8 +403,14 @@ def chaos(stack: Stack, record: Record, *, kills: int, load_done: threading.Even
         if rounds % 4 == 2 and faults < 4:
             slskd_fault(stack, record, faults)
             faults += 1
+        if rounds % 4 == 0 and peer_faults < len(PEER_FAULTS):
+            peer_fault(stack, record, peer_faults)
+            peer_faults += 1
         if crashes == 0 and len(record.kills) >= kills // 2:
-            crash_and_restart(stack, record)
+            crash_and_restart_after_downtime(stack, record)
+            crashes += 1
+        if crashes == 1 and len(record.kills) >= kills * 3 // 4:
+            kill_serve_alone(stack, record)
             crashes += 1
 
 
@@ -319,6 +419,16 @@ def query(db: Path, sql: str) -> list[tuple]:
     connection = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=30)
     try:
         return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+def execute(db: Path, sql: str) -> None:
+    """One write while Harmony is down (the downtime case)."""
+    connection = sqlite3.connect(db, timeout=30)
+    try:
+        with connection:
+            connection.execute(sql)
     finally:
         connection.close()
 
@@ -396,6 +506,82 @@ def check_files(root: Path, db: Path, music: Path, downloads: Path) -> tuple[lis
     return problems, len(on_disk)
 
 
+def orphan_files(downloads: Path) -> list[Path]:
+    """Audio left in DOWNLOADS_DIR outside quarantine and recycle: downloads nobody imported."""
+    kept = (downloads / ".quarantine", downloads / ".recycle")
+    return [p for p in downloads.rglob("*.flac") if not any(p.is_relative_to(k) for k in kept)]
+
+
+def check_searches_deleted(stack: Stack) -> list[str]:
+    status, stats = call("GET", f"{stack.slskd_url}/__control/stats")
+    if status != 200 or stats.get("searches"):
+        return [f"slskd still holds {stats and stats.get('searches')} searches (not deleted)"]
+    return []
+
+
+# -- imports and a full disk -----------------------------------------------------------------
+def drop_import(stack: Stack, raw_name: bytes, *, code: int) -> Path:
+    """A real, tagged 2 s FLAC under `raw_name` (bytes: any encoding) in the import folder."""
+    from tests.audio import cached_audio
+
+    folder = stack.downloads_dir / "import"
+    path = cached_audio(
+        stack.root / "audio-cache", folder / f"drop-{code}.flac", "flac",
+        duration_s=2.0, frequency_hz=5000.0 + code, noise=0.3,
+        tags={"title": f"Imported {code}", "artist": "Drill Importer", "album": "Drops"},
+    )  # fmt: skip
+    target = os.path.join(os.fsencode(folder), raw_name)
+    os.rename(os.fsencode(path), target)
+    return Path(os.fsdecode(target))
+
+
+def run_import(stack: Stack) -> str:
+    argv = [sys.executable, "manage.py", "harmony_import", "--settle", "0"]
+    result = subprocess.run(argv, cwd=REPO, env=stack.harmony_env(), capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    return result.stdout + result.stderr
+
+
+def check_latin1_import(stack: Stack, db: Path) -> list[str]:
+    rows = query(db, "SELECT source FROM library_libraryfile WHERE source LIKE '%Bj%F6rk%'")
+    if len(rows) != 1:
+        return [f"the Latin-1 import name was not filed under a reversible name ({rows})"]
+    for path in ("/api/v1/library/files", "/api/v1/activity"):
+        status, _ = stack.api("GET", path)
+        if status != 200:
+            return [f"{path} answered {status} after the Latin-1 import"]
+    return []
+
+
+def full_disk(stack: Stack, record: Record, db: Path, track: int) -> None:
+    """Restart with a free-space floor above the disk's free space: a new download and an
+    import wait and readiness fails on `disk`; then space "returns" and both finish."""
+    stack.stop_harmony()
+    stack.extra_env["DISK_MIN_FREE_MB"] = FULL_DISK_MB
+    stack.start_harmony(probe="live")
+    status, body = stack.api("POST", "/api/v1/downloads", catalogue_track(track))
+    job = int(body["job"]["id"]) if status == 201 else None
+    paused = f"SELECT count(*) FROM downloads_jobevent WHERE job_id = {job} AND reason = 'disk_low'"
+    try:
+        wait_for(lambda: job and query(db, paused)[0][0], timeout=120.0,
+                 what="the download to wait for disk space")  # fmt: skip
+    except StackError as exc:
+        record.problems.append(f"full disk: {exc}")
+    status, body = stack.api("GET", "/api/health/ready")
+    if status != 503 or "disk" not in (body or {}).get("failing", []):
+        record.problems.append(f"full disk: readiness answered {status} {body}")
+    dropped = drop_import(stack, b"disk full drop.flac", code=2)
+    run_import(stack)
+    if not dropped.exists():
+        record.problems.append("full disk: an import ran below the free-space floor")
+    stack.stop_harmony()
+    del stack.extra_env["DISK_MIN_FREE_MB"]
+    stack.start_harmony()
+    run_import(stack)
+    if dropped.exists():
+        record.problems.append("the import waiting for disk space did not run once it returned")
+
+
 # -- the run ---------------------------------------------------------------------------------
 def create_operator(stack: Stack) -> None:
     env = {**stack.harmony_env(), "HARMONY_NEW_PASSWORD": PASSWORD}
@@ -406,9 +592,12 @@ def create_operator(stack: Stack) -> None:
 def run(root: Path, *, tracks: int, kills: int) -> int:
     record = Record()
     began = time.monotonic()
-    with Stack(root, tracks=tracks, extra_env=DRILL_ENV) as stack:
+    # One more track than the load submits: the full-disk case downloads it.
+    with Stack(root, tracks=tracks + 1, extra_env=dict(DRILL_ENV)) as stack:
         stack.start_harmony()
         create_operator(stack)
+        drop_import(stack, LATIN1_NAME, code=1)
+        run_import(stack)
         ui = UiSession(stack.url)
         ui.login("drill", PASSWORD)
         say(f"Harmony ready at {stack.url}; {tracks} tracks, at least {kills} worker kills")
@@ -433,10 +622,23 @@ def run(root: Path, *, tracks: int, kills: int) -> int:
             stop.set()
             submitter.join()
             reader.join()
+        record.problems += check_latin1_import(stack, db)
+        if drained:
+            say("the disk fills up")
+            full_disk(stack, record, db, tracks)
+            try:
+                wait_for(lambda: unfinished(db) == 0, timeout=120.0,
+                         what="the download that waited for disk space")  # fmt: skip
+            except StackError as exc:
+                record.problems.append(f"full disk: {exc}")
+        record.problems += check_searches_deleted(stack)
         code, seconds = stack.stop_harmony(timeout=10)
         job_problems, states = check_jobs(db)
         file_problems, files = check_files(root, db, stack.music_dir, stack.downloads_dir)
-    problems = job_problems + file_problems + record.bad_answers()
+        record.orphans = orphan_files(stack.downloads_dir)
+        record.dead = query(db, "SELECT id, dead_reason, last_error_detail FROM downloads_job "
+                                "WHERE state = 'dead'")  # fmt: skip
+    problems = job_problems + file_problems + record.bad_answers() + record.problems
     problems += check_unavailable(db, record.unavailable)
     if not drained:
         problems.append(f"jobs still unfinished {DRAIN_TIMEOUT_S:.0f} s after the chaos")
@@ -457,10 +659,14 @@ def print_figures(record: Record, states: dict, files: int, problems: list[str],
     say(f"kills survived: {len(record.kills)} "
         f"({sum('busy' in k for k in record.kills)} workers mid-task, "
         f"{sum('idle' in k for k in record.kills)} idle workers, "
-        f"{sum('all of' in k for k in record.kills)} whole-Harmony crash)")  # fmt: skip
+        f"{sum('all of' in k for k in record.kills)} whole-Harmony crash, "
+        f"{sum('alone' in k for k in record.kills)} harmony_serve alone)")  # fmt: skip
     say(f"slskd faults: {len(record.faults)} ({'; '.join(record.faults)})")
     say(f"cluster restarts by harmony_serve's watchdog: {record.watchdog_restarts}")
     say(f"requests: {len(record.requests)}; files in MUSIC_DIR: {files}; took {took:.0f} s")
+    say(f"audio left in DOWNLOADS_DIR outside quarantine/recycle: {len(record.orphans)}")
+    for job_id, reason, detail in record.dead:
+        say(f"dead job {job_id}: {reason} ({detail[:120]})")
     for problem in problems[:40]:
         say(f"VIOLATION: {problem}")
     say(f"invariant violations: {len(problems)}")

@@ -128,20 +128,22 @@ class Stack:
         status, _ = http("GET", url, timeout=2)
         return status != 0 if any_status else status == 200
 
-    def start_harmony(self, *, timeout: float = 120.0) -> float:
-        """Start harmony_serve and wait for /api/health/ready; returns the seconds it took."""
+    def start_harmony(self, *, timeout: float = 120.0, probe: str = "ready") -> float:
+        """Start harmony_serve and wait until /api/health/<probe> answers 200 (`live` when
+        readiness is meant to fail); returns the seconds it took."""
         began = time.monotonic()
         argv = [sys.executable, "manage.py", "harmony_serve"]
         self.harmony = self._spawn("harmony", argv, self.harmony_env())
-        wait_for(self._ready, timeout=timeout, what="/api/health/ready to answer 200")
+        wait_for(lambda: self._answers_health(probe), timeout=timeout,
+                 what=f"/api/health/{probe} to answer 200")  # fmt: skip
         return time.monotonic() - began
 
-    def _ready(self) -> bool:
+    def _answers_health(self, probe: str) -> bool:
         if self.harmony is not None and self.harmony.poll() is not None:
             raise StackError(
                 f"harmony_serve exited early (exit {self.harmony.returncode}):\n{self.tail()}"
             )
-        return http("GET", f"{self.url}/api/health/ready", timeout=5)[0] == 200
+        return http("GET", f"{self.url}/api/health/{probe}", timeout=5)[0] == 200
 
     def stop_harmony(self, *, timeout: float = 10.0) -> tuple[int | None, float]:
         """SIGTERM harmony_serve; (exit code or None when it had to be killed, seconds)."""

@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -73,10 +74,13 @@ def make_audio(
     channels: int = 2,
     tags: Mapping[str, TagValue] | None = None,
     frequency_hz: float = 440.0,
+    noise: float = 0.0,
 ) -> Path:
     """Encode a quiet sine of `duration_s` into `path` and optionally tag it.
 
     Vary `frequency_hz` for files whose audio (not only tags) differs, e.g. in dedupe tests.
+    `noise` (0..1) adds that much seeded white noise: a lossless file then needs a bit rate
+    like real music's instead of compressing to almost nothing.
 
     `tags` uses mutagen's "easy" keys (title, artist, album, albumartist, tracknumber, date,
     genre, isrc, ...); a list value becomes a multi-valued tag where the format allows.
@@ -87,7 +91,8 @@ def make_audio(
     if fmt == "opus":
         sample_rate = 48000  # the only rate Opus files declare
     path.parent.mkdir(parents=True, exist_ok=True)
-    _encode(path, fmt, duration_s, sample_rate, bitrate, bit_depth, channels, frequency_hz)
+    wave = _Wave(frequency_hz, noise)
+    _encode(path, fmt, duration_s, sample_rate, bitrate, bit_depth, channels, wave)
     if tags:
         _write_tags(path, fmt, tags)
     return path
@@ -115,10 +120,37 @@ def _encode(
     bitrate: int | str | None,
     bit_depth: int,
     channels: int,
-    frequency_hz: float,
+    wave: _Wave,
 ) -> None:
+    total = max(1, round(duration_s * sample_rate))
+    t = np.arange(total) / sample_rate
+    samples = 0.1 * np.sin(2 * np.pi * wave.frequency_hz * t)
+    if wave.noise:
+        rng = np.random.default_rng(round(wave.frequency_hz * 1000))  # the same file every time
+        samples = samples + wave.noise * rng.uniform(-1.0, 1.0, total)
+    write_pcm(
+        path,
+        fmt,
+        np.stack([samples] * channels),
+        sample_rate=sample_rate,
+        bitrate=bitrate,
+        bit_depth=bit_depth,
+    )
+
+
+def write_pcm(
+    path: str | Path,
+    fmt: str,
+    samples: np.ndarray,
+    *,
+    sample_rate: int,
+    bitrate: int | str | None = None,
+    bit_depth: int = 16,
+) -> Path:
+    """Encode float samples shaped (channels, n), in [-1, 1], into `path` as `fmt`."""
+    path = Path(path)
     codec, sample_fmt = _codec_settings(fmt, bit_depth)
-    layout = "mono" if channels == 1 else "stereo"
+    layout = "mono" if samples.shape[0] == 1 else "stereo"
     with av.open(str(path), "w", format=_CONTAINERS[fmt]) as container:
         stream = container.add_stream(codec, rate=sample_rate, layout=layout)
         ctx = stream.codec_context
@@ -128,11 +160,10 @@ def _encode(
         if fmt == "ogg":
             ctx.options = {"strict": "experimental"}  # FFmpeg's native Vorbis encoder
         _set_bitrate(ctx, fmt, bitrate)
-        for frame in _sine_frames(
-            duration_s, sample_rate, sample_fmt, layout, channels, frequency_hz
-        ):
+        for frame in _frames(samples, sample_rate, sample_fmt, layout):
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
+    return path
 
 
 def _set_bitrate(ctx: av.codec.CodecContext, fmt: str, bitrate: int | str | None) -> None:
@@ -146,23 +177,21 @@ def _set_bitrate(ctx: av.codec.CodecContext, fmt: str, bitrate: int | str | None
     ctx.bit_rate = int(bitrate or _DEFAULT_KBPS[fmt]) * 1000
 
 
-def _sine_frames(
-    duration_s: float,
-    sample_rate: int,
-    sample_fmt: str,
-    layout: str,
-    channels: int,
-    frequency_hz: float,
+@dataclass(frozen=True)
+class _Wave:
+    frequency_hz: float
+    noise: float
+
+
+def _frames(
+    samples: np.ndarray, sample_rate: int, sample_fmt: str, layout: str
 ) -> list[av.AudioFrame]:
-    total = max(1, round(duration_s * sample_rate))
     frames = []
     chunk = 4096
-    for start in range(0, total, chunk):
-        count = min(chunk, total - start)
-        t = (np.arange(start, start + count) / sample_rate).astype(np.float64)
-        wave = 0.1 * np.sin(2 * np.pi * frequency_hz * t)
+    for start in range(0, samples.shape[1], chunk):
+        part = np.clip(samples[:, start : start + chunk], -1.0, 1.0)
         frame = av.AudioFrame.from_ndarray(
-            _to_format(wave, sample_fmt, channels), format=sample_fmt, layout=layout
+            _to_format(part, sample_fmt), format=sample_fmt, layout=layout
         )
         frame.sample_rate = sample_rate
         frame.pts = start
@@ -171,14 +200,13 @@ def _sine_frames(
     return frames
 
 
-def _to_format(wave: np.ndarray, sample_fmt: str, channels: int) -> np.ndarray:
+def _to_format(planes: np.ndarray, sample_fmt: str) -> np.ndarray:
     base = sample_fmt.rstrip("p")
-    scaled = {
-        "s16": (wave * 32767).astype(np.int16),
-        "s32": (wave * 2147483647).astype(np.int32),
-        "flt": wave.astype(np.float32),
-    }[base]
-    planes = np.stack([scaled] * channels)
+    if base == "flt":
+        planes = planes.astype(np.float32)
+    else:
+        dtype = np.int16 if base == "s16" else np.int32
+        planes = np.round(planes * np.iinfo(dtype).max).astype(dtype)
     if sample_fmt.endswith("p"):
         return planes
     return planes.T.reshape(1, -1)  # packed: interleaved samples in one plane

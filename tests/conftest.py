@@ -30,6 +30,23 @@ def _block_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _loopback_only_connect)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _test_client_host(django_test_environment):
+    # Django's test client sends `Host: testserver`; Harmony's host guard must know that name.
+    from django.conf import settings
+
+    settings.HARMONY_ALLOWED_HOSTS = [*settings.HARMONY_ALLOWED_HOSTS, "testserver"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secret_registry(monkeypatch):
+    # Secrets registered for redaction (everything encrypted, every key created) live for the
+    # process; per test, so one test's "secret" does not redact another test's log line.
+    from harmony_site import logs
+
+    monkeypatch.setattr(logs, "_registered", {})
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Production keeps Django's slow PBKDF2; tests create many users and only need it to work.

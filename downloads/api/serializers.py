@@ -199,6 +199,7 @@ class WatchlistOut(serializers.ModelSerializer):
             "release_types",
             "since",
             "write_m3u8",
+            "sync_minutes",
             "last_synced_at",
             "next_sync_at",
             "consecutive_failures",
@@ -282,7 +283,11 @@ class SyncRequestedOut(serializers.Serializer):
 
 
 class SubmitIn(serializers.Serializer):
-    """A Spotify link/URI/id, or artist + title (+ album, duration)."""
+    """A Spotify link/URI/id, or artist + title (+ album, duration, ISRC, year, track number).
+
+    Unknown fields are a 400 naming them: a misspelt or unsupported field must not silently
+    drop what it meant (a job without its duration runs with no length check).
+    """
 
     link = serializers.CharField(required=False, max_length=2000, allow_blank=False)
     type = serializers.ChoiceField(
@@ -294,24 +299,45 @@ class SubmitIn(serializers.Serializer):
     title = serializers.CharField(required=False, max_length=MAX_NAME_LENGTH)
     album = serializers.CharField(required=False, max_length=MAX_NAME_LENGTH, default="")
     duration_s = serializers.FloatField(required=False, min_value=1, max_value=24 * 3600)
+    duration_ms = serializers.IntegerField(
+        required=False, min_value=1000, max_value=24 * 3600 * 1000
+    )
+    isrc = serializers.RegexField(
+        r"^[A-Za-z]{2}[A-Za-z0-9]{3}[0-9]{7}$", required=False, help_text="12 characters."
+    )
+    year = serializers.IntegerField(required=False, min_value=1000, max_value=9999)
+    track_number = serializers.IntegerField(required=False, min_value=1, max_value=9999)
     force = serializers.BooleanField(default=False)
     kind = serializers.ChoiceField(choices=JobKind.choices, default=JobKind.MANUAL)
     priority = serializers.IntegerField(
         required=False, min_value=-PRIORITY_RANGE, max_value=PRIORITY_RANGE
     )
 
+    _TRACK_ONLY = ("duration_s", "duration_ms", "isrc", "year", "track_number")
+
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(getattr(self, "initial_data", {})) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         has_link = bool(data.get("link"))
         has_text = bool(data.get("artist") or data.get("title"))
         if has_link == has_text:
             raise serializers.ValidationError(
                 {"link": ["Give either a Spotify link or an artist and a title."]}
             )
+        if has_link:
+            given = {f: ["Only with a typed-in track."] for f in self._TRACK_ONLY if f in data}
+            if given:
+                raise serializers.ValidationError(given)
         if has_text:
             missing = {f: ["Required with a typed-in track."] for f in ("artist", "title")}
             missing = {f: msg for f, msg in missing.items() if not data.get(f)}
             if missing:
                 raise serializers.ValidationError(missing)
+        if "duration_s" in data and "duration_ms" in data:
+            raise serializers.ValidationError(
+                {"duration_ms": ["Give duration_s or duration_ms, not both."]}
+            )
         return data
 
 
@@ -389,12 +415,23 @@ def _release_types() -> serializers.ListField:
     )
 
 
+def _sync_minutes() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=5,
+        max_value=7 * 24 * 60,
+        help_text="Minutes between syncs; null: WATCHLIST_SYNC_MINUTES.",
+    )
+
+
 class WatchlistIn(serializers.Serializer):
     link = serializers.CharField(max_length=2000, help_text="Spotify artist or playlist link.")
     release_types = _release_types()
     since = serializers.DateField(required=False, allow_null=True)
     enabled = serializers.BooleanField(default=True)
     write_m3u8 = serializers.BooleanField(default=True)
+    sync_minutes = _sync_minutes()
 
 
 class WatchlistUpdateIn(serializers.Serializer):
@@ -402,3 +439,4 @@ class WatchlistUpdateIn(serializers.Serializer):
     since = serializers.DateField(required=False, allow_null=True)
     enabled = serializers.BooleanField(required=False)
     write_m3u8 = serializers.BooleanField(required=False)
+    sync_minutes = _sync_minutes()

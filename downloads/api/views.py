@@ -14,7 +14,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +27,7 @@ from downloads.wanted import meta_label
 from harmony_site.api.exceptions import ApiError
 from harmony_site.api.idempotency import idempotent
 from harmony_site.api.pagination import HarmonyPagination
+from harmony_site.api.parsers import JSONParser
 from providers.spotify.links import InvalidSpotifyLink, parse_spotify_link
 from providers.spotify.lists import InvalidTrackList, parse_csv, parse_text_list
 
@@ -95,11 +96,15 @@ class DownloadsView(APIView):
         if data.get("link"):
             submission = submit.submit_spotify_ref(_spotify_ref(data), **common)
         else:
+            seconds = data.get("duration_s")
             meta = submit.track_from_fields(
                 artist=data["artist"],
                 title=data["title"],
                 album=data["album"],
-                duration_ms=round(data["duration_s"] * 1000) if data.get("duration_s") else None,
+                duration_ms=round(seconds * 1000) if seconds else data.get("duration_ms"),
+                isrc=data.get("isrc", ""),
+                year=data.get("year"),
+                track_number=data.get("track_number"),
             )
             result = submit.submit_wanted(meta, **common)
             submission = submit.Submission(result.status, result.job, [(meta, result)])
@@ -378,7 +383,7 @@ class WatchlistsView(APIView):
     @idempotent
     def post(self, request: Request) -> Response:
         data = _valid(s.WatchlistIn, request.data)
-        options = {k: data[k] for k in ("release_types", "since") if k in data}
+        options = {k: data[k] for k in ("release_types", "since", "sync_minutes") if k in data}
         try:
             watchlist = watchlists.create_watchlist(
                 data["link"],

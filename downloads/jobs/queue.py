@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.conf import settings
@@ -18,7 +20,31 @@ _sync = threading.local()
 
 def enqueue_job(job_id: int) -> None:
     """Run the job's current stage as a django-q2 task once the surrounding transaction commits."""
+    held = getattr(_held, "sends", None)
+    if held is not None and held.job_id == job_id:
+        transaction.on_commit(lambda: held.append(job_id))
+        return
     transaction.on_commit(lambda: _dispatch(job_id))
+
+
+_held = threading.local()
+
+
+class _Sends(list):
+    def __init__(self, job_id: int) -> None:
+        super().__init__()
+        self.job_id = job_id
+
+
+@contextmanager
+def held_sends(job_id: int) -> Iterator[list[int]]:
+    """Collect instead of enqueue the committed sends of `job_id` made inside the block: the
+    runner goes on with the job's next stage in the same task (`runner.run_job`)."""
+    _held.sends = sends = _Sends(job_id)
+    try:
+        yield sends
+    finally:
+        _held.sends = None
 
 
 def _dispatch(job_id: int) -> None:

@@ -223,18 +223,19 @@ def _lost_detail(job: Job) -> str:
 def _stage_has_room(job_id: int, *, state: str, now: datetime) -> bool:
     """Count the jobs occupying this stage under a lock on the stage's gate row."""
     group = list(_POSTPROCESS) if state in _POSTPROCESS else [state]
-    StageGate.objects.get_or_create(stage=group[0])
-    # Serialises the counting claimers of one stage (SQLite's IMMEDIATE transactions already
-    # serialise every writer; on PostgreSQL this row lock does it).
-    StageGate.objects.select_for_update().filter(stage=group[0]).first()
     occupying = Q(lease_expires_at__gt=now)
     if state == JobState.SEARCHING:
         occupying |= Q(current_search__isnull=False)
     if state == JobState.DOWNLOADING:
         occupying |= ~Q(transfer_id="")
-    current = Job.objects.filter(pk=job_id).filter(occupying).exists()
-    if current:
-        return True  # already holds a slot (an open search or transfer)
+    # Already holding a slot (an open search or transfer: every poll) counts nothing, so it
+    # takes no gate lock either.
+    if Job.objects.filter(pk=job_id).filter(occupying).exists():
+        return True
+    StageGate.objects.get_or_create(stage=group[0])
+    # Serialises the counting claimers of one stage (SQLite's IMMEDIATE transactions already
+    # serialise every writer; on PostgreSQL this row lock does it).
+    StageGate.objects.select_for_update().filter(stage=group[0]).first()
     count = Job.objects.filter(occupying, state__in=group).exclude(pk=job_id).count()
     if count >= knob(_STAGE_LIMITS[state]):
         return False

@@ -493,12 +493,19 @@ def _check_truncated(
         return None
     bit_rate = offer.file.bit_rate
     lossless = offer.quality.startswith(("flac", "alac", "wav"))
-    floor_kbps = bit_rate * 0.7 if bit_rate else (160 if lossless else 32)
+    if bit_rate:
+        floor_kbps, basis = bit_rate * 0.7, f"70 % of its {bit_rate} kbps"
+    elif lossless:
+        floor_kbps = context.profile.lossless_floor_kbps
+        basis = f"the lossless floor of {floor_kbps} kbps (QUALITY_LOSSLESS_FLOOR_KBPS)"
+    else:
+        floor_kbps, basis = 32, "32 kbps"
     minimum = floor_kbps * 1000 / 8 * wanted.duration_s
     if offer.file.size < minimum:
         return (
             RejectReason.TRUNCATED,
-            f"{offer.file.size} bytes is too small for {wanted.duration_s:.0f} s",
+            f"{offer.file.size:,} bytes is too small for {wanted.duration_s:.0f} s at {basis}: "
+            f"at least {minimum:,.0f} bytes expected",
         )
     return None
 

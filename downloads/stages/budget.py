@@ -43,19 +43,18 @@ def _window_times(budget: SearchBudget, now: datetime) -> list[datetime]:
 
 
 def acquire_search(*, now: datetime | None = None) -> Grant:
-    """Spend one search from the shared budget, or say when the next one is allowed."""
+    """Spend one search from the shared budget, or say when the next one is allowed.
+
+    Called right before each search POST (`spend_search`), so the minimum gap is measured
+    between the POSTs slskd receives, retries included, not between grants.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         budget = _locked_budget()
-        if budget.paused_until and budget.paused_until > now:
-            return Grant(False, budget.paused_until, f"paused: {budget.pause_reason}")
+        refused = _refusal(budget, now)
+        if refused is not None:
+            return refused
         recent = _window_times(budget, now)
-        if budget.next_allowed_at and budget.next_allowed_at > now:
-            return Grant(False, budget.next_allowed_at, "minimum gap")
-        if len(recent) >= knob("HDM_SEARCH_BUDGET"):
-            oldest = recent[-knob("HDM_SEARCH_BUDGET")]
-            retry_at = oldest + timedelta(seconds=knob("HDM_SEARCH_WINDOW_S"))
-            return Grant(False, retry_at, "window full")
         recent.append(now)
         budget.recent = [t.isoformat() for t in recent]
         budget.next_allowed_at = now + timedelta(seconds=knob("HDM_SEARCH_MIN_GAP_S"))
@@ -64,23 +63,85 @@ def acquire_search(*, now: datetime | None = None) -> Grant:
     return Grant(True, now)
 
 
-def pause_searches(*, seconds: float, reason: str) -> datetime:
-    """Stop every worker's searching until now + seconds (never shortens a longer pause)."""
-    until = timezone.now() + timedelta(seconds=seconds)
+def search_allowed(*, now: datetime | None = None) -> Grant:
+    """Whether a search could be spent now, spending nothing (a cheap check before a job
+    prepares its search)."""
+    now = now or timezone.now()
+    budget = SearchBudget.objects.filter(pk=1).first() or SearchBudget(pk=1)
+    return _refusal(budget, now) or Grant(True, now)
+
+
+class SearchDeferred(Exception):
+    """The budget refused a search POST about to be sent; `grant.retry_at` says when."""
+
+    def __init__(self, grant: Grant) -> None:
+        super().__init__(grant.reason)
+        self.grant = grant
+
+
+def spend_search() -> None:
+    """The `before_send` hook of a search POST: spend one search or refuse to send it."""
+    grant = acquire_search()
+    if not grant.granted:
+        raise SearchDeferred(grant)
+
+
+def _refusal(budget: SearchBudget, now: datetime) -> Grant | None:
+    if budget.paused_until and budget.paused_until > now:
+        return Grant(False, budget.paused_until, f"paused: {budget.pause_reason}")
+    if budget.next_allowed_at and budget.next_allowed_at > now:
+        return Grant(False, budget.next_allowed_at, "minimum gap")
+    recent = _window_times(budget, now)
+    limit = effective_budget(budget, now)
+    if len(recent) >= limit:
+        oldest = recent[-limit]
+        return Grant(False, oldest + timedelta(seconds=knob("HDM_SEARCH_WINDOW_S")), "window full")
+    return None
+
+
+def _ban_factor_now(budget: SearchBudget, now: datetime) -> float:
+    """The share of the budget allowed now: the last ban's factor, growing back to 1 evenly
+    over HDM_SEARCH_BAN_RECOVERY_S from the end of its pause."""
+    if budget.ban_factor >= 1.0 or budget.paused_until is None:
+        return 1.0
+    elapsed = max((now - budget.paused_until).total_seconds(), 0.0)
+    regained = (1.0 - budget.ban_factor) * elapsed / knob("HDM_SEARCH_BAN_RECOVERY_S")
+    return min(1.0, budget.ban_factor + regained)
+
+
+def effective_budget(budget: SearchBudget, now: datetime) -> int:
+    """Searches allowed per window now: HDM_SEARCH_BUDGET, less what a recent ban took."""
+    return max(1, int(knob("HDM_SEARCH_BUDGET") * _ban_factor_now(budget, now)))
+
+
+def pause_searches(*, seconds: float, reason: str, ban: bool = False) -> datetime:
+    """Stop every worker's searching until now + seconds (never shortens a longer pause).
+
+    A `ban` also halves the budget (from what it had grown back to), so searching resumes at
+    half the rate and recovers slowly instead of tripping the server's limit again at once.
+    """
+    now = timezone.now()
+    until = now + timedelta(seconds=seconds)
     with transaction.atomic():
         budget = _locked_budget()
+        if ban and not (budget.paused_until and budget.paused_until > now):
+            budget.ban_factor = _ban_factor_now(budget, now) / 2
         if budget.paused_until is None or budget.paused_until < until:
             budget.paused_until = until
             budget.pause_reason = reason[:300]
             budget.save()
         until = budget.paused_until
-    logger.warning("hdm.search.paused", extra={"until": until.isoformat(), "reason": reason})
+    logger.warning(
+        "hdm.search.paused",
+        extra={"until": until.isoformat(), "reason": reason, "ban_factor": budget.ban_factor},
+    )
     return until
 
 
 def resume_searches() -> None:
-    """Lift a pause (operator action once the ban is over)."""
-    SearchBudget.objects.filter(pk=1).update(paused_until=None, pause_reason="")
+    """Lift a pause (operator action once the ban is over); a ban's halved budget keeps
+    recovering from now."""
+    SearchBudget.objects.filter(pk=1).update(paused_until=timezone.now(), pause_reason="")
     logger.info("hdm.search.resumed")
 
 
@@ -91,7 +152,7 @@ def budget_status(*, now: datetime | None = None) -> dict:
     paused = budget.paused_until if budget.paused_until and budget.paused_until > now else None
     return {
         "used": len(_window_times(budget, now)),
-        "budget": knob("HDM_SEARCH_BUDGET"),
+        "budget": effective_budget(budget, now),
         "window_s": knob("HDM_SEARCH_WINDOW_S"),
         "paused_until": paused.isoformat() if paused else None,
         "pause_reason": budget.pause_reason if paused else "",

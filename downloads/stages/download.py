@@ -65,10 +65,19 @@ def run_downloading(job: Job) -> Outcome:
     client = clients.slskd_client()
     if job.transfer_id:
         return _watch(job, client)
-    candidate = next_candidate(job)
+    candidate = _unrecorded_candidate(job) or next_candidate(job)
     if candidate is None:
         return candidates_exhausted(job)
     return _enqueue(job, client, candidate)
+
+
+def _unrecorded_candidate(job: Job) -> Candidate | None:
+    """The candidate a run was enqueueing when it stopped before recording the transfer (a kill,
+    a timeout): `_enqueue` looks it up in slskd before sending anything again."""
+    candidate = job.current_candidate
+    if candidate is not None and candidate.state == Candidate.State.TRYING:
+        return candidate
+    return None
 
 
 def next_candidate(job: Job) -> Candidate | None:
@@ -86,29 +95,65 @@ def tried_count(job: Job) -> int:
     return job.candidates.filter(state__in=states).exclude(failure_reason="peer_excluded").count()
 
 
+# Failures that blocklist the file itself: the same search returns the same blocked files, so
+# a fresh search after only these cannot find anything new.
+_BLOCKED = ("verify:", "wrong_size", "wrong_file", "unsafe_path")
+
+
 def candidates_exhausted(job: Job) -> Outcome:
-    """No candidate left: a fresh search while the budget allows, then the dead-letter queue."""
+    """No candidate left: a fresh search while the budget allows and it can find something new
+    (a peer that failed may answer now), then the dead-letter queue with the real reason."""
     if job.queries and not SlskdSearch.objects.filter(job=job).exists():
         # Its album's folder failed for this track: now the track searches on its own.
         return Advance(JobState.SEARCHING, "per_track_search", fields={"query_index": 0})
+    failures = _failure_reasons(job)
     over_budget = tried_count(job) >= match_config().max_attempts
-    if not over_budget and job.search_rounds < knob("HDM_FRESH_SEARCHES"):
+    can_help = any(not reason.startswith(_BLOCKED) for reason in failures)
+    if can_help and not over_budget and job.search_rounds < knob("HDM_FRESH_SEARCHES"):
         return Advance(
             JobState.SEARCHING,
             "fresh_search",
             fields={"query_index": 0, "search_rounds": job.search_rounds + 1},
         )
-    failures = set(
-        job.candidates.filter(state=Candidate.State.FAILED).values_list("failure_reason", flat=True)
-    )
+    return dead_after_failures(job)
+
+
+def _failure_reasons(job: Job) -> set[str]:
+    failed = job.candidates.filter(state=Candidate.State.FAILED)
+    return set(failed.values_list("failure_reason", flat=True))
+
+
+def dead_after_failures(job: Job) -> Dead:
+    """The dead-letter reason that says what actually went wrong with the job's candidates."""
+    failures = _failure_reasons(job)
     if not failures:
-        return Dead(DeadReason.NO_CANDIDATES, "no_candidates")
-    if failures <= _BY_PEER:
-        return Dead(DeadReason.CANCELLED_BY_PEER, "cancelled_by_peer", ", ".join(sorted(failures)))
-    if failures <= {"verification_failed"} or all(f.startswith("verify:") for f in failures):
-        return Dead(DeadReason.VERIFICATION_FAILED, "verification_failed")
+        return Dead(DeadReason.NO_CANDIDATES, "no_candidates", refusals_in_words(job))
     detail = ", ".join(sorted(failures))
+    if failures <= _BY_PEER:
+        return Dead(DeadReason.CANCELLED_BY_PEER, "cancelled_by_peer", detail)
+    if all(reason.startswith("verify:") for reason in failures):
+        codes = ", ".join(sorted(reason.removeprefix("verify:") for reason in failures))
+        return Dead(
+            DeadReason.VERIFICATION_FAILED, "verification_failed", f"verification_failed: {codes}"
+        )
     return Dead(DeadReason.ALL_CANDIDATES_FAILED, "all_candidates_failed", detail)
+
+
+def refusals_in_words(job: Job) -> str:
+    """Why the offered files were refused, most common reason first, with one example each."""
+    rejected = job.candidates.filter(state=Candidate.State.REJECTED).order_by("id")
+    examples: dict[str, tuple[int, str]] = {}
+    for reason, score in rejected.values_list("rejection", "score"):
+        count, example = examples.get(reason, (0, (score or {}).get("detail", "")))
+        examples[reason] = (count + 1, example)
+    searched = len(job.queries)
+    if not examples:
+        return f"no peer offered a file for {searched} queries"
+    parts = [
+        f"{count} {reason} (e.g. {example})" if example else f"{count} {reason}"
+        for reason, (count, example) in sorted(examples.items(), key=lambda kv: -kv[1][0])
+    ]
+    return f"no file passed the filters for {searched} queries: " + "; ".join(parts)
 
 
 def block_candidate(candidate: Candidate, *, reason: str, detail: str = "") -> None:
@@ -133,31 +178,84 @@ def _fail_candidate(candidate: Candidate, *, reason: str, detail: str = "") -> N
 
 
 def _enqueue(job: Job, client, candidate: Candidate) -> Outcome:
+    """Enqueue the candidate in slskd, adopting its transfer if slskd already has one.
+
+    The candidate is marked `trying` before the POST, so a run that dies before recording the
+    answer is followed by one that looks the transfer up (provider-apis.md 1.4: (username,
+    filename) is its identity) instead of abandoning it. An ambiguous answer (a 5xx, a timeout,
+    "already in progress") is looked up the same way before the candidate is given up.
+    """
     try:
         check_remote_path(candidate.filename)  # `.`/`..` segments are never enqueued
     except UnsafeRemotePath as exc:
         _fail_candidate(candidate, reason="unsafe_path", detail=str(exc))
         return Wait(timezone.now(), reason="candidate_refused", details={"detail": str(exc)})
+    adopted = _adopt_existing(job, client, candidate)
+    if adopted is not None:
+        return adopted
     Candidate.objects.filter(pk=candidate.pk).update(state=Candidate.State.TRYING)
     if not update_claimed(job, current_candidate=candidate, **transfer_cleared()):
         return Wait(timezone.now())
     try:
         result = client.enqueue_download(candidate.username, [(candidate.filename, candidate.size)])
-    except PeerUnavailable as exc:
-        return peer_failed(job, candidate, reason="enqueue_failed", detail=str(exc))
+    except ProviderError as exc:
+        # The POST may have taken effect all the same: a lookup failing here propagates, the
+        # job retries, and the next run looks again (the candidate is still `trying`).
+        adopted = _adopt_existing(job, client, candidate)
+        if adopted is not None:
+            return adopted
+        if isinstance(exc, PeerUnavailable):
+            return peer_failed(job, candidate, reason="enqueue_failed", detail=str(exc))
+        raise
     if not result.enqueued:
+        adopted = _adopt_existing(job, client, candidate)
+        if adopted is not None:
+            return adopted
         return peer_failed(job, candidate, reason="enqueue_failed", detail="slskd refused it")
-    transfer = result.enqueued[0]
+    return _watching(job, candidate, result.enqueued[0], reason="download_enqueued")
+
+
+def _adopt_existing(job: Job, client, candidate: Candidate) -> Outcome | None:
+    """Watch slskd's transfer of this exact file if it has a live one (or a delivered one whose
+    file is still in DOWNLOADS_DIR); None when there is nothing to adopt."""
+    for transfer in client.find_transfers(candidate.username, candidate.filename):
+        if transfer.removed:
+            continue
+        if not transfer.state.is_terminal or _delivered_here(transfer):
+            Candidate.objects.filter(pk=candidate.pk).update(state=Candidate.State.TRYING)
+            return _watching(job, candidate, transfer, reason="transfer_adopted")
+    return None
+
+
+def _delivered_here(transfer: Transfer) -> bool:
+    """A finished download whose file is still in DOWNLOADS_DIR, of any size (the watch then
+    imports it or fails it as `wrong_size`); one already imported has no file left here."""
+    if not transfer.state.is_success:
+        return False
+    try:
+        delivered = find_delivered_file(transfer)
+    except paths.UnsafeDownloadPath:
+        return False  # never adopted: the watch would refuse it anyway
+    return delivered is not None or _wrong_size_file(transfer) is not None
+
+
+def _watching(job: Job, candidate: Candidate, transfer: Transfer, *, reason: str) -> Outcome:
     logger.info(
         "hdm.download.started",
-        extra={"job_id": job.pk, "peer": candidate.username, "transfer_id": transfer.id},
+        extra={
+            "job_id": job.pk,
+            "peer": candidate.username,
+            "transfer_id": transfer.id,
+            "reason": reason,
+        },
     )
     now = timezone.now()
     return Wait(
         now + poll_delay(),
-        reason="download_enqueued",
+        reason=reason,
         details={"candidate_id": candidate.pk, "peer": candidate.username, "rank": candidate.rank},
         fields={
+            "current_candidate": candidate,
             "transfer_id": transfer.id,
             "transfer_username": candidate.username,
             "transfer_state": str(transfer.state),
@@ -185,7 +283,7 @@ def _watch(job: Job, client) -> Outcome:
         "bytes_transferred": transfer.bytes_transferred,
     }
     if transfer.state.is_success:
-        return _delivered(job, transfer, now=now, fields=fields)
+        return _delivered(job, transfer, client=client, now=now, fields=fields)
     if transfer.state.is_terminal:
         return _ended(job, candidate, transfer, client=client, now=now, fields=fields)
     fields["transfer_terminal_since"] = None
@@ -239,7 +337,7 @@ def _ended(job: Job, candidate: Candidate, transfer: Transfer, *, client, now, f
     return _retire_candidate(job, candidate, reason=reason, detail=detail, client=client)
 
 
-def _delivered(job: Job, transfer: Transfer, *, now, fields) -> Outcome:
+def _delivered(job: Job, transfer: Transfer, *, client, now, fields) -> Outcome:
     try:
         path = find_delivered_file(transfer)
     except paths.UnsafeDownloadPath as exc:
@@ -257,11 +355,42 @@ def _delivered(job: Job, transfer: Transfer, *, now, fields) -> Outcome:
     since = job.transfer_terminal_since or now
     if now - since <= timedelta(seconds=knob("HDM_FILE_APPEAR_TIMEOUT_S")):
         return Wait(now + poll_delay(), fields={**fields, "transfer_terminal_since": since})
+    wrong = _wrong_size_file(transfer)
+    if wrong is not None:
+        return _wrong_size_delivered(job, transfer, wrong, client=client)
     return Retry(
         "disk",
         "file_missing",
         f"slskd reports {transfer.filename!r} complete but no file of {transfer.size} bytes "
         "appeared in DOWNLOADS_DIR (check the slskd path mapping and permissions)",
+    )
+
+
+def _wrong_size_file(transfer: Transfer) -> Path | None:
+    """The delivered file at its mapped path but of another size than slskd reported."""
+    try:
+        # A bare remote name carries no size: any size is found.
+        return paths.local_path_for(transfer.filename)
+    except (paths.DownloadedFileMissing, paths.UnsafeDownloadPath):
+        return None
+
+
+def _wrong_size_delivered(job: Job, transfer: Transfer, path: Path, *, client) -> Outcome:
+    """A file of the wrong size is this candidate's failure, not the disk's: quarantine it,
+    never download that copy again, and try the next candidate at once."""
+    from library.quarantine import quarantine_file
+
+    actual = path.stat().st_size
+    detail = f"slskd reported {transfer.size} bytes delivered, the file has {actual}"
+    quarantine_file(path, reason="wrong_size", detail=detail)
+    candidate = job.current_candidate
+    block_candidate(candidate, reason="wrong_size", detail=detail)
+    logger.warning(
+        "hdm.download.wrong_size",
+        extra={"job_id": job.pk, "peer": candidate.username, "bytes": actual},
+    )
+    return _retire_candidate(
+        job, candidate, reason="wrong_size", detail=detail, client=client, penalise=False
     )
 
 

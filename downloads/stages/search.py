@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from downloads import clients
 from downloads.jobs.conf import knob
-from downloads.jobs.outcomes import Advance, Dead, Outcome, Wait
+from downloads.jobs.outcomes import Advance, Outcome, Wait
 from downloads.jobs.state import update_claimed
 from downloads.matching import ranking
-from downloads.models import Candidate, CandidateBlock, DeadReason, Job, JobState, SlskdSearch
+from downloads.models import Candidate, CandidateBlock, Job, JobState, SlskdSearch
 from downloads.models import file_key as make_file_key
 from downloads.stages import budget, peers
 from downloads.wanted import meta_from_dict
@@ -64,11 +64,15 @@ def search_step(job: Job, *, harvest: Harvest) -> Outcome:
     client = clients.slskd_client()
     if job.current_search_id is not None:
         return _poll(job, client, SlskdSearch.objects.get(pk=job.current_search_id), harvest)
-    grant = budget.acquire_search()
+    grant = budget.search_allowed()
     if not grant.granted:
-        logger.info("hdm.search.deferred", extra={"job_id": job.pk, "reason": grant.reason})
-        return Wait(grant.retry_at)
+        return _deferred(job, grant)
     return _start(job, client, job.queries[job.query_index])
+
+
+def _deferred(job: Job, grant: budget.Grant) -> Outcome:
+    logger.info("hdm.search.deferred", extra={"job_id": job.pk, "reason": grant.reason})
+    return Wait(grant.retry_at)
 
 
 def _start(job: Job, client, text: str) -> Outcome:
@@ -83,7 +87,14 @@ def _start(job: Job, client, text: str) -> Outcome:
             search_timeout_ms=knob("HDM_SEARCH_TIMEOUT_MS"),
             # slskd drops peers with queueLength >= value: 51 keeps queues of up to 50.
             maximum_peer_queue_length=match_config().max_queue_length + 1,
+            before_send=budget.spend_search,  # the budget is spent as each POST goes out
         )
+    except budget.SearchDeferred as deferred:
+        # Nothing reached slskd (a refused first attempt, or a retry after its 429, which
+        # slskd did not process): the row goes, the job waits for the budget.
+        update_claimed(job, current_search=None)
+        search.delete()
+        return _deferred(job, deferred.grant)
     except ProviderError as exc:
         _close(job, search, state=SlskdSearch.State.FAILED)
         if isinstance(exc, ProviderUnavailable) and _pause_if_logged_out(client, exc):
@@ -105,7 +116,7 @@ def _pause_if_logged_out(client, exc: ProviderError) -> bool:
     except ProviderError:
         logged_in = True  # slskd itself is down: an ordinary provider retry, not a pause
     if "ban" in text:
-        budget.pause_searches(seconds=knob("HDM_SEARCH_BAN_PAUSE_S"), reason=str(exc))
+        budget.pause_searches(seconds=knob("HDM_SEARCH_BAN_PAUSE_S"), reason=str(exc), ban=True)
         return True
     if exc.status == 409 or not logged_in:
         budget.pause_searches(
@@ -136,10 +147,21 @@ def _poll(job: Job, client, search: SlskdSearch, harvest: Harvest) -> Outcome:
         responses = client.get_search_responses(str(search.id))
     # Harvest before the delete: a crash in between re-reads the responses from slskd. A
     # search already harvested (a redelivery after the delete failed) harvests nothing new.
-    outcome = harvest(job, search, responses)
+    try:
+        outcome = harvest(job, search, responses)
+    except Exception:
+        _discard(client, job, search)
+        raise
     _delete(client, search)
     update_claimed(job, current_search=None)
     return outcome
+
+
+def _discard(client, job: Job, search: SlskdSearch) -> None:
+    """A harvest that raised: delete the search all the same (slskd keeps it forever
+    otherwise); the retry searches the same query again."""
+    _delete(client, search)
+    update_claimed(job, current_search=None)
 
 
 def harvest_track(job: Job, search: SlskdSearch, responses: Sequence[PeerResponse]) -> Outcome:
@@ -269,11 +291,6 @@ def after_harvest(job: Job, search: SlskdSearch) -> Outcome:
 
 
 def queries_exhausted(job: Job) -> Outcome:
-    tried = job.candidates.filter(state=Candidate.State.FAILED).exists()
-    if tried:
-        return Dead(DeadReason.ALL_CANDIDATES_FAILED, "all_candidates_failed")
-    return Dead(
-        DeadReason.NO_CANDIDATES,
-        "no_candidates",
-        f"no file passed the filters for {len(job.queries)} queries",
-    )
+    from downloads.stages.download import dead_after_failures  # download imports this module
+
+    return dead_after_failures(job)

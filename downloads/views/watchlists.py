@@ -1,4 +1,5 @@
-"""The Watchlists page: watch a playlist, artist or release; edit, sync now, stop watching."""
+"""The Watchlists page: watch a playlist, artist or release; edit, sync now, stop watching;
+and each watchlist's sync history (new, owned, queued, failed per sync, with the jobs)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.views.decorators.http import require_http_methods, require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.auth import actor_for, role_required
 from accounts.roles import has_role
@@ -38,8 +39,10 @@ def _watchlist_rows() -> list[Watchlist]:
         )
     )
     syncs = WatchlistSync.objects.in_bulk([row.last_sync_id for row in rows if row.last_sync_id])
+    outcomes = selectors.sync_outcomes(list(syncs))
     for row in rows:
         row.last_sync = syncs.get(row.last_sync_id)
+        row.outcome = outcomes.get(row.last_sync_id)
     return rows
 
 
@@ -93,11 +96,12 @@ def _watchlist_create(request: HttpRequest) -> HttpResponse:
                 actor=actor_for(request.user),
                 release_types=data["release_types"] or None,
                 since=data["since"] or "today",
+                sync_minutes=data["sync_minutes"],
             )
         except watchlists.WatchlistError as exc:
             form.add_error("link", str(exc))
         except ProviderError as exc:
-            form.add_error("link", f"Spotify: {exc}")
+            form.add_error("link", exc.message)
         else:
             messages.success(request, f"Now watching {watchlist.name or watchlist.spotify_id}.")
             return redirect("downloads:watchlists")
@@ -114,13 +118,13 @@ def watchlist_update(request: HttpRequest, watchlist_id: int) -> HttpResponse:
     form = WatchlistUpdateForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        changes: dict[str, Any] = {"enabled": data["enabled"]}
+        changes: dict[str, Any] = {"enabled": data["enabled"], "sync_minutes": data["sync_minutes"]}
         if watchlist.kind == Watchlist.Kind.ARTIST:
             changes.update(release_types=data["release_types"], since=data["since"])
         watchlists.update_watchlist(watchlist, actor=actor_for(request.user), **changes)
         messages.success(request, f"Saved {watchlist.name or watchlist.spotify_id}.")
     else:
-        messages.error(request, "The watchlist was not changed: check the date.")
+        messages.error(request, "The watchlist was not changed: check the date and interval.")
     return redirect("downloads:watchlists")
 
 
@@ -141,3 +145,31 @@ def watchlist_delete(request: HttpRequest, watchlist_id: int) -> HttpResponse:
     watchlists.delete_watchlist(watchlist, actor=actor_for(request.user))
     messages.success(request, f"Stopped watching {name}.")
     return redirect("downloads:watchlists")
+
+
+# --- Sync history --------------------------------------------------------------------------------
+
+HISTORY = 20
+
+
+@require_GET
+def watchlist_syncs(request: HttpRequest, watchlist_id: int) -> HttpResponse:
+    """The last syncs of one watchlist; `?sync=<id>` (default: the latest) lists its items."""
+    watchlist = get_object_or_404(Watchlist, pk=watchlist_id)
+    syncs = list(watchlist.syncs.all()[:HISTORY])
+    outcomes = selectors.sync_outcomes([sync.pk for sync in syncs])
+    for sync in syncs:
+        sync.outcome = outcomes[sync.pk]
+    chosen = next((s for s in syncs if str(s.pk) == request.GET.get("sync")), None)
+    chosen = chosen or (syncs[0] if syncs else None)
+    context = {
+        "watchlist": watchlist,
+        "interval": watchlists.sync_interval(watchlist),
+        "syncs": syncs,
+        "chosen": chosen,
+        "items": list(selectors.sync_items(chosen.pk)) if chosen else [],
+        "m3u8": watchlists.m3u8_path(watchlist)
+        if watchlist.kind == Watchlist.Kind.PLAYLIST
+        else None,
+    }
+    return render(request, "downloads/watchlist_syncs.html", context)

@@ -1,7 +1,8 @@
 """OpenAPI descriptions of views the API package does not own (health, status, metrics).
 
-Imported by `HarmonySiteConfig.ready()`; each extension re-declares a view's responses for the
-schema only — the views themselves are unchanged.
+Imported by the URL map (`harmony_site/urls.py`), which serves the schema, so a process that
+never builds it (a management command, the task cluster) does not load drf-spectacular. Each
+extension re-declares a view's responses for the schema only — the views are unchanged.
 """
 
 from __future__ import annotations

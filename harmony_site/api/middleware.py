@@ -1,5 +1,6 @@
 """Guards for everything under `/api/` that DRF's exception handler never sees.
 
+- Chunked bodies (no Content-Length) are refused with 411: WSGI would read them as empty.
 - Bodies larger than `API_MAX_BODY_BYTES` (by Content-Length) are refused with 413 before any
   view reads them (DRF's parsers read the stream directly, past Django's own upload limit).
 - Any error response that is not JSON — Django's 404 for an unknown URL, 405 from a plain view,
@@ -68,6 +69,13 @@ class ApiErrorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not is_api_path(request):
             return self.get_response(request)
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # WSGI reads a body by its Content-Length; a chunked body would arrive empty.
+            return error_response(
+                411,
+                "Send the request body with a Content-Length header; chunked bodies are refused.",
+                code="length_required",
+            )
         limit = get_config()["API_MAX_BODY_BYTES"]
         if _declared_length(request) > limit:
             return error_response(

@@ -1,8 +1,9 @@
-"""The Settings page (admin; docs/ui/README.md): knob groups, slskd test, Spotify login.
+"""The Settings page (admin; docs/ui/README.md): knob groups, slskd test, Spotify connection.
 
 Settings are written through `harmony_site.configuration.update_settings`, the service behind
-`PATCH /api/v1/settings`; the Spotify login through `providers.spotify.oauth`. The API-key and
-user forms on this page post to `accounts.views`, which re-render it with `render_settings`.
+`PATCH /api/v1/settings`. The API-key and user forms on this page post to `accounts.views`,
+which re-render it with `render_settings`. The Spotify login lives on the Spotify page
+(`harmony_site.views.spotify`); Settings shows the same panel.
 Every POST here needs the admin role, checked on the server.
 """
 
@@ -26,7 +27,6 @@ from harmony_site.forms import (
     GROUPS,
     GROUPS_BY_KEY,
     KnobsForm,
-    ManualOAuthForm,
     SettingsGroup,
     SlskdTestForm,
 )
@@ -58,17 +58,17 @@ def _group_forms(bound: KnobsForm | None = None) -> list[KnobsForm]:
 
 
 def settings_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    from providers.spotify.oauth import oauth_status
+    from harmony_site.views.spotify import connection_context
 
     context = {
+        **connection_context(),
         "group_forms": _group_forms(extra.pop("bound", None)),
         "pending_restart": [
             r["name"] for r in configuration.describe_settings() if r["pending_restart"]
         ],
-        "spotify": oauth_status(),
-        "manual_form": ManualOAuthForm(),
         "key_form": ApiKeyForm(),
         "keys": APIKey.objects.order_by("-created")[:100],
+        "env_key_count": len(get_config()["HARMONY_API_KEYS"]),
         "user_form": UserForm(),
         "users": _users(),
         "role_choices": RoleForm.base_fields["role"].choices,
@@ -184,7 +184,7 @@ def settings_apply(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required("admin")
 def slskd_test(request: HttpRequest) -> HttpResponse:
-    """Try exactly the slskd URL and key typed in the form (an empty key: the saved one)."""
+    """Try the slskd URL and key from the form (an empty key: the saved one, saved URL only)."""
     # The Settings page sends its group's prefixed names; other callers the plain ones.
     typed = {
         name: request.POST.get(f"slskd-{name}", request.POST.get(name, ""))
@@ -211,6 +211,12 @@ def _try_slskd(url: str, key: str) -> dict[str, str]:
     url = (url or config.url).strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         return {"state": "fail", "detail": "Enter the slskd URL (http://host:5030)."}
+    if not key and url != config.url:
+        # The saved key is only ever sent to the saved URL: a typed URL could be anyone's.
+        return {
+            "state": "fail",
+            "detail": "This URL differs from the saved one: type the slskd API key again.",
+        }
     config = replace(
         config,
         url=url,
@@ -236,44 +242,3 @@ def _try_slskd(url: str, key: str) -> dict[str, str]:
             "detail": f"slskd {version} answers but is not logged in ({server.state}).",
         }
     return {"state": "ok", "detail": f"Connected: slskd {version}, {server.state}."}
-
-
-@require_POST
-@role_required("admin")
-def spotify_connect(request: HttpRequest) -> HttpResponse:
-    """Start the PRO login: off to Spotify's consent page."""
-    from providers.spotify.oauth import OAuthError, oauth_authorize_url
-
-    try:
-        return redirect(oauth_authorize_url())
-    except OAuthError as exc:
-        messages.error(request, str(exc))
-        return redirect("ui:settings")
-
-
-@require_POST
-@role_required("admin")
-def spotify_manual(request: HttpRequest) -> HttpResponse:
-    """Finish the PRO login from the pasted redirect URL (when 127.0.0.1 is not this host)."""
-    from providers.spotify.oauth import OAuthError, oauth_complete
-
-    form = ManualOAuthForm(request.POST)
-    if form.is_valid():
-        try:
-            oauth_complete(form.cleaned_data["redirect_url"])
-        except OAuthError as exc:
-            form.add_error("redirect_url", str(exc))
-        else:
-            messages.success(request, "Spotify is connected.")
-            return redirect("ui:settings")
-    return render_settings(request, settings_context(request, manual_form=form))
-
-
-@require_POST
-@role_required("admin")
-def spotify_disconnect(request: HttpRequest) -> HttpResponse:
-    from providers.spotify.oauth import oauth_disconnect
-
-    oauth_disconnect()
-    messages.success(request, "The Spotify account was disconnected.")
-    return redirect("ui:settings")

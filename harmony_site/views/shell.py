@@ -161,7 +161,7 @@ def _submit_links(links: list[str], *, actor: str, force: bool) -> list[dict[str
         except InvalidSpotifyLink as exc:
             rows.append({"input": link, "status": "invalid", "detail": str(exc)})
         except ProviderError as exc:
-            rows.append({"input": link, "status": "error", "detail": f"Spotify: {exc}"})
+            rows.append({"input": link, "status": "error", "detail": exc.message})
         else:
             rows.append(_submission_row(link, submission))
     return rows

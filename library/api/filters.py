@@ -84,6 +84,9 @@ class TrackFilter(django_filters.FilterSet):
         method="filter_below_profile",
         help_text="true: tracks whose present files all fall below the quality profile.",
     )
+    suspect = django_filters.BooleanFilter(
+        method="filter_suspect", help_text="true: tracks with a present file flagged suspect."
+    )
 
     class Meta:
         model = Track
@@ -97,6 +100,12 @@ class TrackFilter(django_filters.FilterSet):
 
     def filter_format(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(Exists(_present_files(format=value))) if value else qs
+
+    def filter_suspect(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return qs
+        flagged = Exists(_present_files(suspect=True))
+        return qs.filter(flagged if value else ~flagged)
 
     def filter_below_profile(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
@@ -117,6 +126,9 @@ class FileFilter(django_filters.FilterSet):
     )
     below_profile = django_filters.BooleanFilter(
         method="filter_below_profile", help_text="true: files the quality profile refuses."
+    )
+    suspect = django_filters.BooleanFilter(
+        help_text="true: files a verified-audio check flagged (fake lossless, silence, clipping)."
     )
 
     class Meta:

@@ -6,8 +6,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from harmony_site.api.serializers import MAX_TEXT_LENGTH, FastReadMixin
-from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track
+from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track, VerifyRun
 from library.quality import QualityProfile, meets_profile, quality_class
+from library.verification import describe
 
 # --- small references to related rows ------------------------------------------------------
 
@@ -115,6 +116,7 @@ class FileBriefSerializer(QualityMixin, FastReadMixin, serializers.ModelSerializ
             "quality",
             "meets_profile",
             "quality_problem",
+            "suspect",
         ]
 
 
@@ -140,14 +142,38 @@ class FileSerializer(QualityMixin, serializers.ModelSerializer):
             "quality",
             "meets_profile",
             "quality_problem",
+            "suspect",
+            "flags",
+            "analysed_at",
             "created_at",
             "updated_at",
         ]
 
+    flags = serializers.SerializerMethodField(
+        help_text="Why the file is suspect: lossy_cutoff, upsampled, silence, clipping, or the "
+        "code of a failed re-verify; empty when it is not."
+    )
+
+    def get_flags(self, row: LibraryFile) -> list[str]:
+        return list(row.analysis.get("flags", []))
+
+
+class EvidenceSerializer(serializers.Serializer):
+    check = serializers.CharField()
+    finding = serializers.CharField()
+
 
 class FileDetailSerializer(FileSerializer):
+    evidence = serializers.SerializerMethodField(
+        help_text="Each check's finding in words (spectrum, silence, clipping, loudness)."
+    )
+
     class Meta(FileSerializer.Meta):
-        fields = [*FileSerializer.Meta.fields, "tags"]
+        fields = [*FileSerializer.Meta.fields, "evidence", "analysis", "tags"]
+
+    @extend_schema_field(EvidenceSerializer(many=True))
+    def get_evidence(self, row: LibraryFile) -> list[dict[str, str]]:
+        return [{"check": c, "finding": f} for c, f in describe(row.analysis)]
 
 
 class TrackSerializer(FastReadMixin, serializers.ModelSerializer):
@@ -184,6 +210,36 @@ class TrackSerializer(FastReadMixin, serializers.ModelSerializer):
 
     def get_missing(self, track: Track) -> bool:
         return not track.present_files
+
+
+class VerifyRunSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField(
+        help_text="Share of the library's files analysed so far (0..1)."
+    )
+
+    class Meta:
+        model = VerifyRun
+        fields = [
+            "id",
+            "state",
+            "actor",
+            "total",
+            "done",
+            "suspect",
+            "failed",
+            "progress",
+            "current_path",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+        ]
+
+    @extend_schema_field(serializers.FloatField())
+    def get_progress(self, run: VerifyRun) -> float:
+        if run.state == VerifyRun.State.FINISHED or not run.total:
+            return 1.0 if run.state == VerifyRun.State.FINISHED else 0.0
+        return min(1.0, run.done / run.total)
 
 
 class ScanSerializer(serializers.ModelSerializer):

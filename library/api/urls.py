@@ -15,5 +15,7 @@ urlpatterns = [
     path("library/files/<int:pk>", views.FileDetail.as_view(), name="api-file"),
     path("library/scans", views.ScanList.as_view(), name="api-scans"),
     path("library/scans/<int:pk>", views.ScanDetail.as_view(), name="api-scan"),
+    path("library/verify-runs", views.VerifyRunList.as_view(), name="api-verify-runs"),
+    path("library/verify-runs/<int:pk>", views.VerifyRunDetail.as_view(), name="api-verify-run"),
     path("activity", views.ActivityList.as_view(), name="api-activity"),
 ]

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from accounts.auth import IsOperator, IsViewer, actor_for
 from harmony_site.api.idempotency import idempotent
+from library import reverify
 from library.api import filters
 from library.api.serializers import (
     AlbumSerializer,
@@ -32,8 +33,9 @@ from library.api.serializers import (
     ScanSerializer,
     ScanStartSerializer,
     TrackSerializer,
+    VerifyRunSerializer,
 )
-from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track
+from library.models import Album, Artist, AuditEvent, LibraryFile, ScanRun, Track, VerifyRun
 from library.scanning import ScanError, start_scan
 from library.selectors import present_files_prefetch
 
@@ -191,6 +193,32 @@ class ScanList(generics.ListCreateAPIView):
         # Enqueue after commit so the worker finds the row (scan_library claims it first).
         transaction.on_commit(lambda: async_task("library.tasks.run_scan", run.pk, group="scan"))
         return Response(ScanSerializer(run).data, status=201)
+
+
+class VerifyRunList(generics.ListCreateAPIView):
+    """Library re-verifies, newest first; POST starts one in the task cluster (operator)."""
+
+    permission_classes = [IsOperator]
+    serializer_class = VerifyRunSerializer
+    ordering_fields = ["created_at", "id"]
+    queryset = VerifyRun.objects.all()
+
+    @extend_schema(request=None, responses={201: VerifyRunSerializer})
+    @idempotent
+    def post(self, request: Request) -> Response:
+        run = reverify.start_reverify(actor=actor_for(request.user))
+        transaction.on_commit(
+            lambda: async_task("library.tasks.run_reverify", run.pk, group="verify")
+        )
+        return Response(VerifyRunSerializer(run).data, status=201)
+
+
+class VerifyRunDetail(generics.RetrieveAPIView):
+    """One re-verify with its progress (`done` of `total`, `suspect`, `failed`)."""
+
+    permission_classes = [IsViewer]
+    serializer_class = VerifyRunSerializer
+    queryset = VerifyRun.objects.all()
 
 
 class ScanDetail(generics.RetrieveAPIView):

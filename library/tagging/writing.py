@@ -20,6 +20,7 @@ from library.tagging.errors import TaggingError, UnreadableAudio
 from library.tagging.fields import Picture, fields_from_meta, plain_from_lrc
 from library.tagging.formats import open_audio
 from library.tagging.reading import SCHEMES, ParsedAudio
+from library.tagging.replaygain import ReplayGain, write_replaygain
 from providers.lyrics import Lyrics
 from providers.types import TrackMeta
 
@@ -83,15 +84,24 @@ def tag_parsed(
     artwork: bytes | None = None,
     lyrics: Lyrics | None = None,
     options: TagOptions | None = None,
+    replaygain: ReplayGain | None = None,
 ) -> TagResult:
-    """`tag_file` on a file already parsed by `parse_audio` (no second parse).
+    """`tag_file` on a file already parsed by `parse_audio` (no second parse), plus its
+    ReplayGain tags when given.
 
     The file must not have changed on disk since it was parsed: mutagen writes its in-memory
     view of the file's layout back.
     """
     info = parsed.info
     return _write(
-        info.path, info.format, parsed.file, meta, artwork=artwork, lyrics=lyrics, options=options
+        info.path,
+        info.format,
+        parsed.file,
+        meta,
+        artwork=artwork,
+        lyrics=lyrics,
+        options=options,
+        replaygain=replaygain,
     )
 
 
@@ -104,6 +114,7 @@ def _write(
     artwork: bytes | None,
     lyrics: Lyrics | None,
     options: TagOptions | None,
+    replaygain: ReplayGain | None = None,
 ) -> TagResult:
     options = options or TagOptions.from_config()
     scheme = SCHEMES[fmt]
@@ -118,6 +129,8 @@ def _write(
             scheme.write_lyrics(audio, plain, synced)
         if picture:
             scheme.write_picture(audio, picture)
+        if replaygain:
+            write_replaygain(audio, fmt, replaygain)
         if scheme is id3:
             id3.save(audio, version=options.id3_version)
         else:

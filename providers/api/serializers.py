@@ -82,3 +82,38 @@ class SpotifyTrackSerializer(serializers.Serializer):
     def get_url(self, meta) -> str:
         track_id = meta.spotify_track_id
         return f"https://open.spotify.com/track/{track_id}" if track_id else ""
+
+
+LIBRARY_KINDS = ("playlists", "tracks", "artists")
+
+
+class SpotifyLibraryQuerySerializer(serializers.Serializer):
+    cursor = serializers.CharField(
+        required=False, default="", max_length=200, help_text="`next_cursor` of the last page."
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=50)
+    q = serializers.CharField(
+        required=False, default="", max_length=MAX_NAME_LENGTH, help_text="Search words."
+    )
+
+
+class SpotifyLibraryEntrySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=("playlist", "track", "artist"))
+    id = serializers.CharField()
+    uri = serializers.CharField(help_text="Pass it as `link` to downloads or watchlists.")
+    name = serializers.CharField()
+    detail = serializers.CharField(allow_blank=True, help_text="Owner, artists or genres.")
+    count = serializers.IntegerField(allow_null=True, help_text="A playlist's track count.")
+    image = serializers.CharField(allow_blank=True)
+    followable = serializers.BooleanField(
+        help_text="False: Spotify lets Harmony read only playlists you own or collaborate on."
+    )
+
+
+class SpotifyLibraryPageSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=LIBRARY_KINDS)
+    total = serializers.IntegerField(allow_null=True, help_text="All of this kind, unsearched.")
+    next_cursor = serializers.CharField(allow_blank=True, help_text="Empty on the last page.")
+    next = serializers.CharField(allow_null=True, help_text="The next page's URL, or null.")
+    scanned = serializers.IntegerField(help_text="Spotify items read for this page.")
+    results = SpotifyLibraryEntrySerializer(many=True)

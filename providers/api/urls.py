@@ -14,4 +14,9 @@ urlpatterns = [
     path("providers", api_views.ProviderList.as_view(), name="api-providers"),
     path("providers/<str:name>/test", api_views.ProviderTest.as_view(), name="api-provider-test"),
     path("spotify/search", api_views.SpotifySearch.as_view(), name="api-spotify-search"),
+    path(
+        "spotify/library/<str:kind>",
+        api_views.SpotifyLibrary.as_view(),
+        name="api-spotify-library",
+    ),
 ]

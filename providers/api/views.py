@@ -6,7 +6,9 @@ provider credential); every role may read the status.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlencode
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -19,14 +21,18 @@ from accounts.auth import IsAdmin, IsOperator, IsViewer
 from harmony_site import probes
 from harmony_site.api.exceptions import ApiError
 from providers.api.serializers import (
+    LIBRARY_KINDS,
     PROVIDERS,
     OAuthStatusSerializer,
     OAuthUrlSerializer,
     ProviderStateSerializer,
     ProviderTestSerializer,
+    SpotifyLibraryPageSerializer,
+    SpotifyLibraryQuerySerializer,
     SpotifySearchQuerySerializer,
     SpotifyTrackSerializer,
 )
+from providers.spotify.browse import library_page
 from providers.spotify.client import SpotifyClient
 from providers.spotify.oauth import (
     OAuthError,
@@ -154,3 +160,46 @@ class SpotifySearch(APIView):
         # Not configured → ProviderNotConfigured → 409 (harmony_site.api.exceptions).
         results = SpotifyClient.from_config().search(args["q"], args["type"], args["limit"])
         return Response(SpotifyTrackSerializer(results, many=True).data)
+
+
+class SpotifyLibrary(APIView):
+    """GET `?cursor=&limit=&q=`: one page of the connected account's playlists, saved tracks or
+    followed artists (`kind`), one Spotify request per page; follow `next` for more."""
+
+    permission_classes = [IsViewer]
+    pagination_class = None  # paged by Spotify's own offsets and cursors (`next_cursor`)
+    provider_errors = True  # FREE mode → 502 "needs PRO mode"; a long 429 → 503 retry_after
+
+    @extend_schema(
+        parameters=[SpotifyLibraryQuerySerializer],
+        responses=SpotifyLibraryPageSerializer,
+        tags=["spotify"],
+    )
+    def get(self, request: Request, kind: str) -> Response:
+        if kind not in LIBRARY_KINDS:
+            raise NotFound(f"No library list {kind!r}; one of {', '.join(LIBRARY_KINDS)}.")
+        query = SpotifyLibraryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        args = query.validated_data
+        try:
+            page = library_page(
+                SpotifyClient.from_config(),
+                kind,
+                cursor=args["cursor"],
+                limit=args["limit"],
+                query=args["q"],
+            )
+        except ValueError as exc:  # a cursor that did not come from `next_cursor`
+            raise ValidationError({"cursor": [str(exc)]}) from exc
+        params = {"cursor": page.next_cursor, "limit": args["limit"], "q": args["q"]}
+        body = {
+            "kind": kind,
+            "total": page.total,
+            "next_cursor": page.next_cursor,
+            "next": request.build_absolute_uri(f"?{urlencode(params)}")
+            if page.next_cursor
+            else None,
+            "scanned": page.scanned,
+            "results": [{**asdict(entry), "uri": entry.uri} for entry in page.entries],
+        }
+        return Response(SpotifyLibraryPageSerializer(body).data)

@@ -182,11 +182,13 @@ class SlskdClient:
         minimum_response_file_count: int = 1,
         minimum_peer_upload_speed: int = 0,
         maximum_peer_queue_length: int | None = None,
+        before_send: Callable[[], None] | None = None,
     ) -> Search:
         """Start a search under a client-chosen GUID (so a lost answer can be re-found).
 
         409 (not logged in to Soulseek) → `ProviderUnavailable`; 429 (another POST in flight)
-        is retried by the HTTP layer after a pause.
+        is retried by the HTTP layer after a pause. `before_send` runs before each POST attempt
+        (the HDM spends its search budget there, so its minimum gap holds between POSTs).
         """
         search_id = str(search_id or uuid.uuid4())
         body = {
@@ -200,12 +202,15 @@ class SlskdClient:
             "minimumPeerUploadSpeed": minimum_peer_upload_speed,
             "maximumPeerQueueLength": maximum_peer_queue_length,
         }
-        return self._post_search({k: v for k, v in body.items() if v is not None})
+        body = {k: v for k, v in body.items() if v is not None}
+        return self._post_search(body, before_send=before_send)
 
-    def _post_search(self, body: dict[str, Any]) -> Search:
+    def _post_search(
+        self, body: dict[str, Any], *, before_send: Callable[[], None] | None = None
+    ) -> Search:
         path = f"{API}/searches"
         try:
-            data = self.http.request_json("POST", path, json=body)
+            data = self.http.request_json("POST", path, json=body, before_send=before_send)
         except ProviderResponseError as exc:
             if exc.status == 409:
                 raise SlskdLoggedOut(

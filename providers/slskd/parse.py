@@ -5,6 +5,7 @@ endpoint and the field, never a `KeyError` in a worker."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -27,6 +28,7 @@ from providers.slskd.types import (
 
 PROVIDER = "slskd"
 E = TypeVar("E", bound=StrEnum)
+logger = logging.getLogger("hdm.slskd")
 
 
 class Fields:
@@ -107,12 +109,32 @@ def parse_file(data: Any, endpoint: str) -> PeerFile:
     )
 
 
+def parse_peer_files(items: list[Any], endpoint: str, *, username: str) -> tuple[PeerFile, ...]:
+    """Each file on its own: one a peer shares under a name UTF-8 cannot hold (a lone
+    surrogate, which JSON can carry) or with a malformed field is left out, not the search."""
+    files = []
+    for item in items:
+        try:
+            peer_file = parse_file(item, endpoint)
+            peer_file.filename.encode("utf-8")
+        except (ProviderResponseError, UnicodeEncodeError) as exc:
+            reason = exc.reason if isinstance(exc, UnicodeEncodeError) else str(exc)
+            logger.warning(
+                "hdm.slskd.file_skipped",
+                extra={"endpoint": endpoint, "username": username, "reason": reason},
+            )
+            continue
+        files.append(peer_file)
+    return tuple(files)
+
+
 def parse_response(data: Any, endpoint: str) -> PeerResponse:
     f = Fields(data, endpoint, "response")
-    files = tuple(parse_file(item, endpoint) for item in f.items("files"))
-    locked = tuple(parse_file(item, endpoint) for item in f.items("lockedFiles"))
+    username = f.text("username", required=True) or ""
+    files = parse_peer_files(f.items("files"), endpoint, username=username)
+    locked = parse_peer_files(f.items("lockedFiles"), endpoint, username=username)
     return PeerResponse(
-        username=f.text("username", required=True) or "",
+        username=username,
         has_free_upload_slot=bool(f.flag("hasFreeUploadSlot")),
         upload_speed=f.integer("uploadSpeed") or 0,
         queue_length=f.integer("queueLength") or 0,
@@ -125,9 +147,22 @@ def parse_response(data: Any, endpoint: str) -> PeerResponse:
 
 
 def parse_responses(data: Any, endpoint: str) -> list[PeerResponse]:
+    """Every peer's response; one whose user name UTF-8 cannot hold is left out."""
     if not isinstance(data, list):
         raise response_error(endpoint, f"responses are {type(data).__name__}, expected a list")
-    return [parse_response(item, endpoint) for item in data]
+    responses = [parse_response(item, endpoint) for item in data]
+    return [r for r in responses if _encodable(r.username, endpoint=endpoint)]
+
+
+def _encodable(text: str, *, endpoint: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        logger.warning(
+            "hdm.slskd.response_skipped", extra={"endpoint": endpoint, "reason": exc.reason}
+        )
+        return False
+    return True
 
 
 def parse_search(data: Any, endpoint: str) -> Search:

@@ -2,22 +2,26 @@
 
 Ready means: slskd answers, the API key is accepted (`/session`) and slskd is logged in to
 the Soulseek server (`/server` `isLoggedIn`). Unconfigured (`SLSKD_URL` empty) is `disabled`.
-The probe uses short timeouts and no retries so `/api/health/ready` stays fast.
+The probe uses short timeouts and no retries so `/api/health/ready` stays fast; only a single
+429 whose Retry-After is at most PROBE_MAX_RETRY_AFTER_S is waited out and asked again, so one
+busy moment of slskd does not flap readiness to 503.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from harmony_site.probes import ProbeResult, register_probe, register_status
-from providers.errors import ProviderAuthError, ProviderError
+from providers.errors import ProviderAuthError, ProviderError, ProviderRateLimited
 from providers.slskd.client import SlskdClient, load_slskd_config
 
 PROBE_CONNECT_TIMEOUT = 2.0
 PROBE_READ_TIMEOUT = 3.0
+PROBE_MAX_RETRY_AFTER_S = 2.0
 
 _last_error: dict[str, str] = {}
 _lock = threading.Lock()
@@ -36,13 +40,23 @@ def check_slskd() -> dict[str, Any]:
     )
     client = SlskdClient.from_config(config)
     try:
-        return _summarise(client)
+        return _summarise_waiting_out_429(client)
     except ProviderAuthError as exc:
         return _failed(f"API key refused ({exc}); check SLSKD_API_KEY and the key's cidr")
     except ProviderError as exc:
         return _failed(str(exc))
     finally:
         client.close()
+
+
+def _summarise_waiting_out_429(client: SlskdClient) -> dict[str, Any]:
+    try:
+        return _summarise(client)
+    except ProviderRateLimited as exc:
+        if exc.retry_after > PROBE_MAX_RETRY_AFTER_S:
+            raise
+        time.sleep(exc.retry_after)  # slskd said how long: a short wait, once
+        return _summarise(client)
 
 
 def _summarise(client: SlskdClient) -> dict[str, Any]:

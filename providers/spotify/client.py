@@ -43,7 +43,9 @@ ARTIST_ALBUMS_MAX = 10
 MAX_PAGES = 2000  # 100,000 items at 50 a page: a guard against a `next` loop, not a limit
 PLAYLIST_READ_PASSES = 3
 DEFAULT_GROUPS = ("album", "single", "compilation")
-PLAYLIST_FIELDS = "id,name,owner(id),snapshot_id,collaborative,public,items(total),tracks(total)"
+PLAYLIST_FIELDS = (
+    "id,name,owner(id,display_name),snapshot_id,collaborative,public,items(total),tracks(total)"
+)
 
 _FORBIDDEN_HELP = (
     "Spotify refused this call (403). In development mode only users allow-listed in the app's "
@@ -51,10 +53,14 @@ _FORBIDDEN_HELP = (
     "endpoints are not available to development-mode apps"
 )
 _PLAYLIST_HELP = (
-    "Spotify refused to list this playlist's items (403): since February 2026 development-mode "
-    "apps may read the contents only of playlists the connected user owns or collaborates on "
-    "(and none with an app-only FREE token). Copy the tracks into a playlist of your own, or "
-    "paste them as a text/CSV list"
+    "Spotify refused to list this playlist's tracks: since February 2026 apps in development "
+    "mode may read only playlists the connected account owns or collaborates on. Copy the "
+    "tracks into a playlist of your own, or paste them as a text list or an Exportify CSV."
+)
+FREE_PLAYLIST_HELP = (
+    "Reading a playlist's tracks needs a connected Spotify account: in FREE mode Spotify lets "
+    "Harmony read no playlist's tracks, not even your own. Connect your account on the Spotify "
+    "page (PRO mode), or paste the tracks as a text list or an Exportify CSV."
 )
 
 
@@ -171,7 +177,7 @@ class SpotifyClient:
         return {**params, "market": self.market} if self.market else params
 
     # -- user ---------------------------------------------------------------------------------
-    def _require_user(self, what: str) -> None:
+    def require_user(self, what: str) -> None:
         if self.mode != "pro":
             raise ProviderAuthError(
                 f"{what} needs PRO mode (a connected Spotify account); FREE mode reads only "
@@ -181,7 +187,7 @@ class SpotifyClient:
 
     def me(self) -> dict[str, str]:
         """The connected user: id, display_name, account_id (PRO only)."""
-        self._require_user("reading the account")
+        self.require_user("reading the account")
         body = Reader("GET /me").obj(self.get("/me"), "user")
         reader = Reader("GET /me")
         return {
@@ -261,14 +267,14 @@ class SpotifyClient:
     # -- the user's library (PRO) -----------------------------------------------------------------
     def saved_tracks(self) -> list[TrackMeta]:
         """Every saved ("liked") track, newest first (PRO only)."""
-        self._require_user("reading saved tracks")
+        self.require_user("reading saved tracks")
         reader = Reader("GET /me/tracks")
         entries = self._pages("/me/tracks", {"limit": PAGE_MAX})
         return [track_from(reader, reader.obj(e, "saved track").get("track")) for e in entries]
 
     def followed_artists(self) -> list[ArtistInfo]:
         """Every followed artist, by cursor paging (`after`) (PRO only)."""
-        self._require_user("reading followed artists")
+        self.require_user("reading followed artists")
         reader = Reader("GET /me/following")
         params = {"type": "artist", "limit": PAGE_MAX}
         pages = self._pages("/me/following", params, wrap="artists")
@@ -276,7 +282,7 @@ class SpotifyClient:
 
     def my_playlists(self) -> list[PlaylistInfo]:
         """The user's own, collaborative and followed playlists (PRO only)."""
-        self._require_user("reading your playlists")
+        self.require_user("reading your playlists")
         reader = Reader("GET /me/playlists")
         return [playlist_from(reader, p) for p in self._pages("/me/playlists", {"limit": PAGE_MAX})]
 
@@ -317,7 +323,8 @@ class SpotifyClient:
                 _add_entry(read, reader, position, entry)
         except ProviderAuthError as exc:
             if exc.status == 403:
-                raise ProviderAuthError(_PLAYLIST_HELP, **_where(exc)) from exc
+                advice = _PLAYLIST_HELP if self.mode == "pro" else FREE_PLAYLIST_HELP
+                raise ProviderAuthError(advice, **_where(exc)) from exc
             raise
         return read
 

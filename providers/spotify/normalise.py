@@ -43,6 +43,8 @@ class PlaylistInfo:
     total: int | None
     collaborative: bool = False
     public: bool | None = None
+    owner_name: str = ""
+    artwork: tuple[Artwork, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,8 @@ def playlist_from(reader: Reader, data: Any) -> PlaylistInfo:
         total=total,
         collaborative=bool(data.get("collaborative")),
         public=public if isinstance(public, bool) else None,
+        owner_name=reader.text(owner, "display_name", required=False),
+        artwork=artwork_from(reader, data.get("images")),
     )
 
 

@@ -30,7 +30,9 @@ def test_api_docs_get_their_scoped_style_exception(rf):
     assert "unsafe-inline" not in ui
 
 
-def test_cors_allows_any_origin_without_credentials_by_default(client):
+def test_cors_allows_any_origin_without_credentials_by_default(client, api_key):
+    # Once a key exists (the API is not open), `ALLOWED_ORIGINS=*` means any origin may call.
+    api_key()
     response = client.get("/api/v1/health", headers={"Origin": "https://ha.example"})
     assert response["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Credentials" not in response

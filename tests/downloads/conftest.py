@@ -12,6 +12,8 @@ import pytest
 from django.db import connection
 
 from providers.types import TrackMeta
+from tests.audio import cached_audio
+from tests.fakes.slskd_data import peer_file, peer_response
 from tests.library.conftest import audio_cache  # noqa: F401  (real audio for the pipeline)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,3 +123,54 @@ def run_children(code: str, count: int, *, timeout: float = 60) -> list[str]:
         assert proc.returncode == 0, err[-3000:]
         outputs.append(out)
     return outputs
+
+
+FOLDER = "@@share\\Music\\The Testers\\Test Album (2001) [FLAC]"
+
+
+@pytest.fixture
+def world(hdm, settings, library_dirs, fake_slskd, audio_cache: Path, tmp_path: Path):  # noqa: F811
+    """Sync-mode cluster + fake slskd + empty library; `world.offer(...)` scripts a peer."""
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
+    return World(fake_slskd, audio_cache, tmp_path)
+
+
+class World:
+    def __init__(self, fake, cache: Path, tmp_path: Path) -> None:
+        self.fake, self.cache, self.tmp = fake, cache, tmp_path
+        self.responses: dict[str, list] = {}
+
+    def audio(self, n: int = 1, *, duration_s: float = 2.0) -> bytes:
+        path = cached_audio(
+            self.cache, self.tmp / f"src-{n}-{duration_s}.flac", "flac", duration_s=duration_s
+        )
+        return path.read_bytes()
+
+    def offer(
+        self,
+        username: str,
+        n: int = 1,
+        *,
+        content: bytes | None = None,
+        speed: int = 1_000_000,
+        free_slot: bool = True,
+        **script,
+    ) -> str:
+        """`username` offers track n (real FLAC unless `content`); returns the remote path."""
+        content = self.audio(n) if content is None else content
+        query = WORDS[n]
+        filename = f"{FOLDER}\\{n:02d} - {make_meta(n).title}.flac"
+        self.fake.set_content(username, filename, content)
+        # The test tone compresses far below real music: report a bitrate to match, or the
+        # matcher rightly calls a 30 kB two-second FLAC truncated.
+        file = peer_file(
+            filename, len(content), bit_rate=100, bit_depth=16, sample_rate=44100, length=2
+        )
+        response = peer_response(
+            username, [file], upload_speed=speed, has_free_upload_slot=free_slot
+        )
+        self.responses.setdefault(query, []).append(response)
+        self.fake.script_search(query, responses=self.responses[query])
+        if script:
+            self.fake.script_transfer(username, filename, **script)
+        return filename

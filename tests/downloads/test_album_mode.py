@@ -8,8 +8,7 @@ import pytest
 from downloads import submit
 from downloads.jobs import sweeper
 from downloads.models import Candidate, Job, JobState, SlskdSearch
-from tests.downloads.conftest import make_meta, settle
-from tests.downloads.test_pipeline import World
+from tests.downloads.conftest import World, make_meta, settle
 from tests.fakes.slskd_data import peer_file, peer_response
 
 pytestmark = pytest.mark.django_db(transaction=True)

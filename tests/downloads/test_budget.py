@@ -63,3 +63,47 @@ def test_processes_share_one_budget(hdm, settings):
     assert len(granted) == 20
     assert granted.count("True") == 1
     assert SearchBudget.objects.get(pk=1).searches_total == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_minimum_gap_holds_between_search_posts_even_under_429_retries(hdm, world, settings):
+    """The gap is spent as the POST goes out: the HTTP layer's retry of a 429 is a second POST
+    inside the gap, so it is not sent; the job waits for the budget instead."""
+    from downloads import submit
+    from downloads.models import Job, JobState
+    from tests.downloads.conftest import make_meta
+    from tests.fakes.base import Reply
+
+    hdm["HDM_SEARCH_MIN_GAP_S"] = 600.0
+    settings.SLSKD_MAX_RETRY_AFTER = 60.0
+    world.offer("good_peer")
+    world.fake.inject("POST", r"/api/v0/searches", Reply.json("busy", 429, **{"Retry-After": "0"}))
+    job = submit.submit_wanted(make_meta(1), kind="manual", actor="test").job
+    job = Job.objects.get(pk=job.pk)
+    posts = world.fake.requests_to("POST", r"/api/v0/searches")
+    assert len(posts) == 1  # the retry was not sent inside the gap
+    assert job.state == JobState.SEARCHING and job.current_search_id is None
+    assert job.next_attempt_at >= timezone.now() + timedelta(seconds=590)
+    assert not SearchBudget.objects.get().recent[1:]  # one POST, one search spent
+
+
+def test_after_a_ban_the_budget_halves_and_recovers_slowly(hdm):
+    hdm["HDM_SEARCH_BUDGET"] = 20
+    hdm["HDM_SEARCH_BAN_RECOVERY_S"] = 1000.0
+    until = budget.pause_searches(seconds=60, reason="banned", ban=True)
+    assert budget.budget_status(now=until)["budget"] == 10
+    assert budget.budget_status(now=until + timedelta(seconds=500))["budget"] == 15
+    assert budget.budget_status(now=until + timedelta(seconds=1000))["budget"] == 20
+    # Within the halved budget the window refuses the eleventh search.
+    grants = [budget.acquire_search(now=until + timedelta(seconds=i)) for i in range(11)]
+    assert [g.granted for g in grants].count(True) == 10 and not grants[-1].granted
+
+
+def test_a_second_ban_while_recovering_halves_again(hdm):
+    hdm["HDM_SEARCH_BUDGET"] = 20
+    budget.pause_searches(seconds=0, reason="banned", ban=True)
+    budget.pause_searches(seconds=0, reason="banned again", ban=True)
+    assert SearchBudget.objects.get().ban_factor == pytest.approx(0.25, abs=0.01)
+    # A logout pause is no ban: the budget is not cut.
+    budget.pause_searches(seconds=0, reason="slskd is not logged in")
+    assert SearchBudget.objects.get().ban_factor == pytest.approx(0.25, abs=0.01)

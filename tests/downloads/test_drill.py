@@ -216,6 +216,92 @@ def test_sigkilled_workers_mid_move_leave_every_file_once_and_whole(
     assert not list(library_dirs[0].rglob("*.flac"))
 
 
+# Runs in the cluster before it forks: workers pause for the drill's SIGKILL at the two points
+# where a write and its record can come apart — right after slskd accepted the enqueue POST
+# (before the transfer id is recorded) and right after the tagged file is recorded (before the
+# move) — in turn, until HARMONY_DRILL_KILLS workers have been caught.
+PAUSE_AT_RECORDS = """
+import os, signal
+from downloads.stages import ingest
+from providers.slskd.client import SlskdClient
+
+_marks, _limit = os.environ["HARMONY_DRILL_DIR"], int(os.environ["HARMONY_DRILL_KILLS"])
+
+def _pause(point):
+    caught = len(os.listdir(_marks))
+    if caught < _limit and point == ("enqueued", "tagged")[caught % 2]:
+        open(os.path.join(_marks, f"{caught:03d}-{point}-{os.getpid()}"), "x").close()
+        while True:
+            signal.pause()  # until the drill's SIGKILL
+
+_enqueue, _record_tagged = SlskdClient.enqueue_download, ingest.record_tagged
+
+def _enqueue_then_pause(self, username, files):
+    result = _enqueue(self, username, files)
+    _pause("enqueued")
+    return result
+
+def _record_then_pause(job, tagged):
+    _record_tagged(job, tagged)
+    _pause("tagged")
+
+SlskdClient.enqueue_download = _enqueue_then_pause
+ingest.record_tagged = _record_then_pause
+"""
+RECORD_KILLS = 6
+RECORD_TRACKS = tuple(range(1, 7))
+
+
+def test_kills_between_a_write_and_its_record_lose_nothing_and_fetch_nothing_twice(
+    hdm, settings, library_dirs, fake_slskd, audio_cache, tmp_path
+):
+    """Workers killed after slskd accepted an enqueue and after tagging: every job still ends
+    done once, each transfer was adopted (never enqueued twice) and no good file quarantined."""
+    settings.HDM = {**hdm, "HDM_LEASE_S": 2.0}
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    for n in RECORD_TRACKS:
+        _offer(fake_slskd, audio_cache, tmp_path, n)
+    env = {
+        "HDM_LEASE_S": "2",
+        "HDM_MAX_LOST_RUNS": "10",
+        "HARMONY_DRILL_DIR": str(marks),
+        "HARMONY_DRILL_KILLS": str(RECORD_KILLS),
+    }
+    cluster = _start_cluster(fake_slskd, library_dirs, env=env, prelude=PAUSE_AT_RECORDS)
+    killed: set[str] = set()
+    stop = threading.Event()
+    killer = threading.Thread(target=_kill_marked, args=(marks, killed, stop), daemon=True)
+    killer.start()
+    try:
+        ids = [
+            submit.submit_wanted(make_meta(n), kind="manual", actor="t").job.pk
+            for n in RECORD_TRACKS
+        ]
+        deadline = time.monotonic() + 75
+        while time.monotonic() < deadline:
+            if not Job.objects.filter(pk__in=ids).exclude(state=JobState.DONE).exists():
+                break
+            sweeper.sweep_jobs()  # releases the dead workers' leases, sends due jobs
+            time.sleep(0.1)  # a polling step; the deadline decides
+    finally:
+        stop.set()
+        killer.join(timeout=5)
+        os.killpg(cluster.pid, signal.SIGKILL)
+        cluster.wait(timeout=10)
+    final = list(Job.objects.filter(pk__in=ids))
+    assert {j.state for j in final} == {JobState.DONE}, [
+        (j.pk, j.state, j.dead_reason, j.last_error_detail) for j in final
+    ]
+    assert {m.split("-")[1] for m in killed} == {"enqueued", "tagged"}, killed
+    for job in final:
+        assert job.events.filter(to_state=JobState.DONE).count() == 1
+    # Each file was enqueued in slskd once: the killed enqueues were adopted, not repeated.
+    assert len(fake_slskd.transfers) == len(RECORD_TRACKS)
+    assert LibraryFile.objects.count() == len(RECORD_TRACKS)
+    assert not list(library_dirs[0].rglob("*.flac"))  # nothing quarantined or left behind
+
+
 REDIS_URL = os.environ.get("HARMONY_TEST_REDIS_URL", "")
 
 

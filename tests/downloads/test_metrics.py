@@ -80,10 +80,10 @@ def test_stage_durations_and_candidates_tried_are_observed_from_the_timeline():
 
 
 def test_the_collector_also_serves_a_multiprocess_registry(monkeypatch, tmp_path):
-    from harmony_site import health
+    from harmony_site import scrape
 
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    registry = health.metrics_registry()
+    registry = scrape.metrics_registry()
     assert isinstance(registry, CollectorRegistry)
     assert "harmony_hdm_jobs" in generate_latest(registry).decode()
-    assert metrics.COLLECTOR in health._SCRAPE_COLLECTORS
+    assert metrics.COLLECTOR in scrape._SCRAPE_COLLECTORS

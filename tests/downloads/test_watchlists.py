@@ -148,14 +148,16 @@ def test_schedule_creation_is_idempotent():
 
 
 def test_only_artists_and_playlists_can_be_watched_once(spotify_env):
-    with pytest.raises(watchlists.WatchlistError, match="not a album"):
+    with pytest.raises(
+        watchlists.WatchlistError, match="Only artists and playlists can be watched, not a album."
+    ):
         watchlists.create_watchlist(
             f"https://open.spotify.com/album/{spotify_env.ids['album_day']}", actor="t"
         )
     with pytest.raises(watchlists.WatchlistError):
         watchlists.create_watchlist("not a link", actor="t")
     watchlists.create_watchlist(_artist_link(spotify_env), actor="t")
-    with pytest.raises(watchlists.WatchlistError, match="already watched"):
+    with pytest.raises(watchlists.WatchlistError, match="This artist is already watched."):
         watchlists.create_watchlist(_artist_link(spotify_env), actor="t")
 
 
@@ -248,13 +250,48 @@ def test_playlists_dir_may_be_absolute(pro, library_dirs, settings, tmp_path):
     assert (tmp_path / "lists" / "Mixed Bag.m3u8").is_file()
 
 
-def test_a_playlist_in_free_mode_fails_its_sync_with_spotifys_reason(spotify_env):
+def test_a_playlist_cannot_be_followed_in_free_mode_and_says_why(spotify_env):
     link = f"https://open.spotify.com/playlist/{spotify_env.ids['playlist_mixed']}"
-    watchlist = watchlists.create_watchlist(link, actor="t")  # the name is readable app-only
+    with pytest.raises(watchlists.WatchlistError) as refused:
+        watchlists.create_watchlist(link, actor="t")
+    assert str(refused.value).startswith("Reading a playlist's tracks needs a connected Spotify")
+    assert not Watchlist.objects.exists()
+    assert not spotify_env.requests_to("GET", r"/v1/playlists/.*/items")
+
+
+def test_someone_elses_playlist_is_refused_naming_its_owner(pro):
+    link = f"spotify:playlist:{pro.ids['playlist_foreign']}"
+    with pytest.raises(watchlists.WatchlistError, match="belongs to Someone Else. Copy its"):
+        watchlists.create_watchlist(link, actor="t")
+    shared = watchlists.create_watchlist(
+        f"spotify:playlist:{pro.ids['playlist_collab']}", actor="t"
+    )
+    assert shared.name == "Shared Mix"  # collaborative: readable, so it may be followed
+
+
+def test_an_old_free_mode_playlist_watchlist_fails_with_one_sentence(spotify_env):
+    watchlist = Watchlist.objects.create(
+        kind="playlist", spotify_id=spotify_env.ids["playlist_mixed"], name="Mixed Bag"
+    )  # created before FREE mode refused it
     sync = watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
     assert sync.status == WatchlistSync.Status.FAILED
-    assert "owns or collaborates on" in sync.error
+    assert sync.error.startswith("Reading a playlist's tracks needs a connected Spotify account")
+    assert "Error" not in sync.error.split(":")[0]  # no Python exception name in front
     assert Watchlist.objects.get(pk=watchlist.pk).consecutive_failures == 1
+
+
+def test_each_watchlist_keeps_its_own_sync_interval(spotify_env, settings):
+    watchlist = watchlists.create_watchlist(
+        _artist_link(spotify_env), actor="t", sync_minutes=24 * 60
+    )
+    watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
+    watchlist.refresh_from_db()
+    assert watchlist.next_sync_at - timezone.now() > timedelta(hours=23)
+    default = watchlists.create_watchlist(_artist_link(spotify_env, "bjork"), actor="t")
+    watchlists.sync_watchlist(default.pk, trigger="manual", actor="t")
+    default.refresh_from_db()
+    normal = timedelta(minutes=settings.WATCHLISTS["WATCHLIST_SYNC_MINUTES"])
+    assert default.next_sync_at - timezone.now() <= normal
 
 
 def test_a_failing_m3u8_write_never_fails_the_job(pro, library_dirs, monkeypatch):
@@ -311,7 +348,7 @@ def test_a_watched_playlist_downloads_in_sync_mode_and_its_m3u8_follows(
 ):
     """Spotify playlist → watchlist sync → jobs through the fake slskd → library → M3U8."""
     from downloads.jobs import queue
-    from tests.downloads.test_pipeline import World
+    from tests.downloads.conftest import World
     from tests.fakes.spotify_data import USER
 
     # Let the jobs run this time: django-q2 sync mode, every task inline.
@@ -346,3 +383,20 @@ def test_a_watched_playlist_downloads_in_sync_mode_and_its_m3u8_follows(
     paths = [line for line in lines if not line.startswith("#")]
     assert [Path(p).stem.split(" ", 1)[-1] for p in paths] == ["Song Bravo", "Song Alpha"]
     assert all((music / "playlists" / p).resolve().is_file() for p in paths)
+
+
+def test_each_sync_counts_how_its_new_items_jobs_are_doing(pro, library_dirs, settings):
+    from downloads import selectors
+
+    link = f"spotify:playlist:{pro.ids['playlist_mixed']}"
+    watchlist = watchlists.create_watchlist(link, actor="t")
+    first = watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
+    items = list(WatchlistItem.objects.filter(sync=first).order_by("position"))
+    assert len(items) == first.new == 5
+    Job.objects.filter(pk=items[0].job_id).update(state=JobState.DEAD, live_key=None)
+    _finish(items[1].job, "Sigur Rós/Ágætis byrjun (1999)/02 Svefn-g-englar.flac")
+    second = watchlists.sync_watchlist(watchlist.pk, trigger="manual", actor="t")
+    outcomes = selectors.sync_outcomes([first.pk, second.pk])
+    assert outcomes[first.pk] == {"done": 1, "queued": 3, "failed": 1}
+    assert outcomes[second.pk] == {"done": 0, "queued": 0, "failed": 0}  # nothing new
+    assert list(selectors.sync_items(second.pk)) == []

@@ -51,7 +51,9 @@ class Reply:
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, **headers: str) -> Reply:
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        # A lone surrogate (a peer's broken file name) travels as a JSON \u escape, as real
+        # servers send it: inside a JSON string, backslashreplace writes exactly that escape.
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8", "backslashreplace")
         return cls(status, body, {"Content-Type": "application/json; charset=utf-8", **headers})
 
     @classmethod

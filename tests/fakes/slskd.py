@@ -14,10 +14,13 @@ Scripting, in Python (all thread-safe; see SearchScript/TransferScript for every
     fake.script_transfer("flac_lover", outcome="rejected", reason="File not shared.")
     fake.script_transfer("slow", outcome="succeeded", remote_queue_polls=5, progress_polls=4)
     fake.script_transfer("flaky", outcome="errored", retries=1)   # 0.26 retry, same id
+    fake.script_transfer("disk", delivered_bytes=1000)   # Succeeded, but the file is cut short
     fake.set_logged_in(False); fake.add_offline_peer("ghost"); fake.restart()
     fake.inject("GET", r"/api/v0/server", Reply.html(502), times=3)   # 5xx burst / malformed
     fake.delay("GET", r"/api/v0/transfers/downloads", 5.0)           # slow answer
     fake.post_latency = 1.0      # POSTs stay in flight: overlapping ones get 429
+    fake.enqueue_faults.append(Reply.json("boom", 500))  # the enqueue works, the answer is 500
+    fake.delay("POST", r"/api/v0/transfers/downloads/[^/]+", 20)  # it works, answers late
     fake.stop(); fake.start()    # daemon down and back on the same port
 
 Outcomes: succeeded, rejected, timed_out, errored, aborted (also on a size mismatch), stall,
@@ -82,6 +85,7 @@ class FakeSlskd(FakeServer):
         self.logged_in = True
         self.auth_enabled = True
         self.post_latency = 0.0  # seconds a POST stays "in flight" (429 on overlap)
+        self.enqueue_faults: list[Reply] = []  # answers sent for enqueues that took effect
         self.searches: dict[str, FakeSearch] = {}
         self.transfers: dict[str, FakeTransfer] = {}
         self.events: list[dict[str, Any]] = []
@@ -412,6 +416,8 @@ class FakeSlskd(FakeServer):
                 old.removed = True
             enqueued.append(self._transfer_json(self._create_transfer(username, filename, size)))
         body = Reply.json({"enqueued": enqueued, "failed": failed}, 201)
+        if self.enqueue_faults:  # it took effect, but the answer says otherwise
+            body = self.enqueue_faults.pop(0)
         return self._in_flight_reply("download", body)
 
     def _enqueue_problem(self, files: Any) -> str:
@@ -530,7 +536,10 @@ class FakeSlskd(FakeServer):
             return
         target = self._destination(transfer.filename)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(self._content(transfer))
+        content = self._content(transfer)
+        if transfer.script.delivered_bytes is not None:
+            content = content[: transfer.script.delivered_bytes]
+        target.write_bytes(content)
         transfer.local_path = target
         local = PurePosixPath(self.slskd_downloads_dir) / target.relative_to(self.downloads_dir)
         self._add_event(

@@ -23,7 +23,7 @@ class SearchScript:
 class TransferScript:
     """How a download from a peer plays out. Outcomes: succeeded, rejected, timed_out, errored,
     aborted, stall (stays "Queued, Remotely" until cancelled), move_fails (Succeeded but the
-    file never appears)."""
+    file never appears). `delivered_bytes` delivers a file of the wrong size after Succeeded."""
 
     outcome: str = "succeeded"
     reason: str = ""
@@ -32,6 +32,7 @@ class TransferScript:
     retries: int = 0  # slskd 0.26 retries of Errored/TimedOut before `retry_outcome`
     retry_outcome: str = "succeeded"
     place_in_queue: int = 3
+    delivered_bytes: int | None = None  # the file that lands is cut to this size (a bad disk)
 
 
 REASONS = {

@@ -33,7 +33,9 @@ import os
 import random
 import re
 import secrets
+import struct
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -183,8 +185,23 @@ class FakeSpotify(FakeServer):
         """A cover-image URL served by this fake: jpeg, png, huge (2 MB), html."""
         return f"{self.url}/image/{kind}"
 
+    def serve_artwork(self) -> None:
+        """Point every catalogue image at this server (`/image/cover`), for browser tests.
+
+        Only loopback exists in tests, so the real CDN addresses could never load.
+        """
+        with self.lock:
+            tables = (self.catalogue.albums, self.catalogue.artists, self.catalogue.playlists)
+            for table in tables:
+                for thing in table.values():
+                    for image in thing.get("images") or []:
+                        name = image["url"].rsplit("/", 1)[-1]
+                        image["url"] = f"{self.url}/image/cover?of={name}"
+
     def get_image(self, request: Request) -> Reply:
         kind = request.params["kind"]
+        if kind == "cover":
+            return Reply(200, cover_png(request.arg("of") or ""), {"Content-Type": "image/png"})
         if kind == "jpeg":
             return Reply(200, JPEG_BYTES, {"Content-Type": "image/jpeg"})
         if kind == "png":
@@ -436,10 +453,13 @@ class FakeSpotify(FakeServer):
         user = self._need_user("playlist-read-private")
         if isinstance(user, Reply):
             return user
+        followed = self.catalogue.followed_playlists.get(user, [])
         mine = [
             self._playlist_view(playlist, with_items=False)
             for playlist in self.catalogue.playlists.values()
-            if playlist["owner"]["id"] == user or user in playlist["_collaborators"]
+            if playlist["owner"]["id"] == user
+            or user in playlist["_collaborators"]
+            or playlist["id"] in followed
         ]
         return self._page(request, mine, maximum=50)
 
@@ -576,6 +596,24 @@ class FakeSpotify(FakeServer):
 
 
 # -- helpers ----------------------------------------------------------------------------------
+def cover_png(seed: str, size: int = 8) -> bytes:
+    """A real (decodable) PNG of one colour derived from `seed`."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    colour = hashlib.sha256(seed.encode()).digest()[:3]
+    rows = b"".join(b"\x00" + colour * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
 def _redirect(redirect_uri: str, params: dict[str, str]) -> Reply:
     separator = "&" if "?" in redirect_uri else "?"
     return Reply.empty(302, Location=f"{redirect_uri}{separator}{urlencode(params)}")

@@ -66,6 +66,7 @@ class Catalogue:
     playlists: dict[str, dict[str, Any]] = field(default_factory=dict)  # + "_entries" etc.
     saved: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # user -> (added_at, id)
     following: dict[str, list[str]] = field(default_factory=dict)  # user -> artist ids
+    followed_playlists: dict[str, list[str]] = field(default_factory=dict)  # user -> playlists
     ids: dict[str, str] = field(default_factory=dict)  # scenario name -> id, for tests
 
     # -- builders ------------------------------------------------------------------------------
@@ -352,6 +353,7 @@ def default_catalogue() -> Catalogue:
         owner=OTHER_USER,
         entries=[cat.track_entry(album_day_tracks[0])],
     )
+    cat.followed_playlists[USER] = [cat.ids["playlist_foreign"]]
     cat.add_user("spotify", "Spotify")
     cat.ids["playlist_spotify_owned"] = cat.add_playlist(
         "Discover Weekly",

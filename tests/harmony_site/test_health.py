@@ -1,6 +1,10 @@
 """Health endpoints, the probe registry and `harmony_check`."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -128,3 +132,28 @@ def test_harmony_check_prints_a_table_and_fails_on_a_failing_probe(
 
     with pytest.raises(CommandError, match="exploding"):
         call_command("harmony_check")
+
+
+def test_harmony_check_keeps_log_lines_out_of_its_table(tmp_path):
+    """A probe's failed provider call is logged on stderr, not among the table's lines."""
+    env = {
+        **os.environ,
+        "HARMONY_CONFIG_DIR": str(tmp_path),
+        "DOWNLOADS_DIR": str(tmp_path),
+        "MUSIC_DIR": str(tmp_path),
+        "SLSKD_URL": "http://127.0.0.1:9",  # nothing listens there: the call fails and is logged
+        "SLSKD_API_KEY": "a-key-of-sixteen-chars",
+        "LOG_LEVEL": "INFO",
+        "DJANGO_SETTINGS_MODULE": "harmony_site.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "harmony_check"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "PROBE" in result.stdout
+    assert "hdm.provider" not in result.stdout
+    assert "hdm.provider.failed" in result.stderr

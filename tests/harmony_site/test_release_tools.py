@@ -106,7 +106,10 @@ def test_the_live_fake_offers_real_audio_and_obeys_its_controls(live_slskd):
     assert track_code(27) == "qabb"
     assert catalogue_track(0)["title"] == f"Song {track_code(0)}"
     script = live_slskd._search_script(f"harmony drill song {track_code(0)}")
-    assert len(script.responses) == 2  # two peers share each track
+    # Two peers share each track, a third a name UTF-8 cannot hold; no FLAC has a bit rate.
+    assert [len(r["files"]) for r in script.responses] == [1, 1, 1]
+    assert all("bitRate" not in r["files"][0] for r in script.responses)
+    assert "\udcf6" in script.responses[2]["files"][0]["filename"]
     server = f"{live_slskd.url}/api/v0/server"
     requests.post(f"{live_slskd.url}/__control/logged-in", json={"value": False}, timeout=5)
     assert requests.get(server, headers=headers, timeout=5).json()["isLoggedIn"] is False

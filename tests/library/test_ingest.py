@@ -268,3 +268,19 @@ def test_the_stored_tag_snapshot_is_what_was_written(library_dirs, audio_file):
 
     assert row.tags["TITLE"] == ["Déjà Vu"] and row.tags["COMPOSER"] == ["Keep"]
     assert row.tags["ISRC"] == [META.isrc]
+
+
+def test_an_artist_spelled_in_another_case_joins_the_existing_folder(library_dirs, audio_file):
+    downloads, music = library_dirs
+    first = ingest_file(audio_file("flac", directory=downloads), meta=META, source=SOURCE,
+                        actor="t")  # fmt: skip
+    other = replace(
+        META, title="Halo", album="I Am\u202e", album_artist="BEYONCÉ", artists=("BEYONCÉ",),
+        isrc="USSM10804554", spotify_track_id="4JehYebiI9JE8sR8MisGVb", spotify_album_id="x1",
+    )  # fmt: skip
+    second = ingest_file(audio_file("flac", directory=downloads, name="b.flac"), meta=other,
+                         source=SOURCE, actor="t")  # fmt: skip
+    assert second.status == "imported", second
+    assert first.library_file.path.startswith("Beyoncé/")
+    assert second.library_file.path == "Beyoncé/I Am (2006)/03 Halo.flac"
+    assert sorted(p.name for p in music.iterdir()) == ["Beyoncé"]

@@ -14,6 +14,7 @@ from library.naming import (
     DEFAULT_TEMPLATE,
     InvalidTemplate,
     UnsafePath,
+    avoid_case_collisions,
     library_path,
     render_preview,
     resolve_inside,
@@ -195,3 +196,38 @@ def test_configured_template_is_validated():
     from library.naming import template_from_config
 
     assert template_from_config() == DEFAULT_TEMPLATE
+
+
+@pytest.mark.parametrize(
+    ("hostile", "clean"),
+    [
+        ("Song\u202egpj.exe", "Songgpj.exe"),  # right-to-left override
+        ("\u2066Song\u2069", "Song"),  # isolate
+        ("So\u200bng\ufeff", "Song"),  # zero-width space, BOM
+        ("\u200eSong\u200f\u00ad", "Song"),  # direction marks, soft hyphen
+    ],
+)
+def test_bidi_and_invisible_format_characters_are_stripped(hostile, clean):
+    assert sanitize_component(hostile) == clean
+
+
+def test_joiners_that_spelling_needs_are_kept():
+    assert sanitize_component("می\u200cخواهم") == "می\u200cخواهم"
+
+
+def test_a_folder_differing_only_in_case_joins_the_existing_one(tmp_path):
+    (tmp_path / "ABBA" / "Gold").mkdir(parents=True)
+    rel = avoid_case_collisions(tmp_path, PurePosixPath("Abba/GOLD/01 Dancing Queen.flac"))
+    assert rel == PurePosixPath("ABBA/Gold/01 Dancing Queen.flac")
+
+
+def test_a_file_differing_only_in_case_from_another_gets_a_number_and_keeps_it(tmp_path):
+    (tmp_path / "A").mkdir()
+    (tmp_path / "A" / "Hello.flac").write_bytes(b"x")
+    rel = avoid_case_collisions(tmp_path, PurePosixPath("A/hello.flac"))
+    assert rel == PurePosixPath("A/hello (2).flac")
+    (tmp_path / rel).write_bytes(b"y")
+    assert avoid_case_collisions(tmp_path, PurePosixPath("A/hello.flac")) == rel  # stable
+    assert avoid_case_collisions(tmp_path, PurePosixPath("A/Hello.flac")) == PurePosixPath(
+        "A/Hello.flac"
+    )

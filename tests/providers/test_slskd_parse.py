@@ -11,6 +11,7 @@ from providers.slskd.parse import (
     parse_download_event,
     parse_enqueue,
     parse_file,
+    parse_responses,
     parse_search,
     parse_state,
     parse_transfer,
@@ -81,6 +82,17 @@ def test_wrong_types_name_the_field(patch, what):
 def test_file_with_only_required_fields():
     peer_file = parse_file({"filename": "x", "size": 3}, EP)
     assert (peer_file.extension, peer_file.bit_rate, peer_file.length) == ("", None, None)
+
+
+def test_a_file_with_a_lone_surrogate_or_a_bad_field_is_left_out_of_its_response():
+    files = [
+        {"filename": "@@a\\Bad \ud800.flac", "size": 3},
+        {"filename": "@@a\\wrong size.flac", "size": "3"},
+        {"filename": "@@a\\good.flac", "size": 3},
+    ]
+    odd_user = {"username": "\udcf6dd", "files": [{"filename": "x.flac", "size": 1}]}
+    (response,) = parse_responses([{"username": "u", "files": files}, odd_user], EP)
+    assert [f.filename for f in response.files] == ["@@a\\good.flac"]
 
 
 def test_search_in_progress_has_no_responses_ready():

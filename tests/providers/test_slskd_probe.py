@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harmony_site.probes import run_probe
 from providers.slskd.probes import status_slskd
+from tests.fakes.base import Reply
 
 
 def test_unconfigured_slskd_is_disabled(settings):
@@ -45,3 +46,17 @@ def test_status_section_shows_version_and_last_error(fake_slskd):
     ok = status_slskd()
     assert ok["state"] == "ok" and ok["server"] == "Connected, LoggedIn"
     assert "not logged in" in ok["last_error"] and ok["last_error_at"]
+
+
+def test_a_single_429_with_a_short_retry_after_is_waited_out(fake_slskd):
+    busy = Reply.json("Too many requests", 429, **{"Retry-After": "0"})
+    fake_slskd.inject("GET", r"/api/v0/server", busy)
+    report = run_probe("slskd")
+    assert report.status == "ok", report.detail
+    assert len(fake_slskd.requests_to("GET", r"/api/v0/server")) == 2
+
+
+def test_a_429_asking_for_a_long_wait_fails_the_probe(fake_slskd):
+    busy = Reply.json("Too many requests", 429, **{"Retry-After": "120"})
+    fake_slskd.inject("GET", r"/api/v0/server", busy)
+    assert run_probe("slskd").status == "fail"

@@ -167,9 +167,13 @@ def test_free_mode_refuses_user_endpoints_clearly(client):
         client.saved_tracks()
 
 
-def test_free_mode_playlist_items_are_refused_with_advice(spotify_env, client):
-    with pytest.raises(ProviderAuthError, match="owns or collaborates"):
-        client.playlist_items(spotify_env.ids["playlist_mixed"])
+def test_free_mode_playlist_items_are_refused_with_advice_for_free_mode(spotify_env, client):
+    with pytest.raises(ProviderAuthError) as error:
+        client.playlist_items(spotify_env.ids["playlist_mixed"])  # the user's own playlist
+    message = error.value.message
+    assert message.startswith("Reading a playlist's tracks needs a connected Spotify account")
+    assert "not even your own" in message and "Connect your account" in message
+    assert "Copy the tracks into a playlist of your own" not in message  # PRO-only advice
 
 
 def test_resolve_links_to_tracks(spotify_env, client):

@@ -57,3 +57,22 @@ def test_bad_link_is_a_clear_command_error(spotify_env):
 def test_status_and_login(spotify_env):
     assert '"configured": true' in run("status")
     assert run("login").startswith(spotify_env.accounts_url + "/authorize?")
+
+
+def test_library_pages_through_saved_tracks_and_says_where_to_go_on(spotify_env):
+    with knobs_set(SPOTIFY_MODE="pro"):
+        connect_pro(spotify_env)
+        first = run("library", "tracks", "--limit", "25")
+        assert "25 shown of 59 tracks" in first and first.rstrip().endswith("more: --cursor 25")
+        last = run("library", "tracks", "--limit", "25", "--cursor", "50")
+        assert "9 shown of 59 tracks" in last and "more:" not in last
+        playlists = run("library", "playlists", "--search", "list")
+    assert "Growing List" in playlists and "Someone Else's Public List" in playlists
+    foreign = next(line for line in playlists.splitlines() if "Someone Else's" in line)
+    assert foreign.endswith("(not yours: cannot be read)")
+    assert "Mixed Bag" not in playlists
+
+
+def test_library_in_free_mode_is_a_clear_error(spotify_env):
+    with pytest.raises(CommandError, match="needs PRO mode"):
+        run("library", "playlists")

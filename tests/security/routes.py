@@ -20,9 +20,14 @@ _API_ADMINS = frozenset({ADMIN, ADMIN_KEY})
 NOT_FOUND = "404"  # a policy value meaning "every caller gets 404" (e.g. a bogus setup token)
 
 # policy -> HTTP method -> callers that must get through (everyone else must be refused:
-# UI → redirect to the login page or 403, API → 401/403, admin → redirect to its login).
+# UI → redirect to the login page or 403, API → 401/403, admin → redirect to its login; a 405
+# counts as refused). HEAD and OPTIONS follow the GET rule, PUT, PATCH and DELETE the POST rule.
 POLICIES: dict[str, dict[str, frozenset[str] | str]] = {
-    "public": {"GET": _EVERYONE},  # health, login page, the root redirect
+    "public": {"GET": _EVERYONE},  # health, schema, API docs
+    "redirect": {"GET": _EVERYONE, "POST": _EVERYONE},  # the root redirect, any method
+    "sign_in": {"GET": _EVERYONE, "POST": _EVERYONE},  # login forms answer everyone
+    # Signing out sends every caller to the login page; only a server error is wrong.
+    "sign_out": {"GET": _EVERYONE, "POST": _EVERYONE},
     "callback": {"GET": _EVERYONE},  # provider redirects (OAuth), validated by their state
     "setup": {"GET": NOT_FOUND, "POST": NOT_FOUND},  # first-run wizard, token-gated
     "ui_viewer": {"GET": _UI_VIEWERS},  # a UI page every role may see
@@ -36,17 +41,17 @@ POLICIES: dict[str, dict[str, frozenset[str] | str]] = {
     "api_operator_write": {"GET": _API_VIEWERS, "POST": _API_OPERATORS},  # IsOperator
     "api_admin_write": {"GET": _API_VIEWERS, "POST": _API_ADMINS},  # the DRF default
     "api_admin": {"GET": _API_ADMINS, "POST": _API_ADMINS},  # IsAdmin (reads included)
-    "admin_site": {"GET": frozenset({ADMIN})},  # the Django admin console
+    "admin_site": {"GET": frozenset({ADMIN}), "POST": frozenset({ADMIN})},  # the admin console
 }
 
 ROUTE_ACCESS: dict[str, str] = {
     # --- site, health, admin, docs (foundation, accounts, API) ---
-    "": "public",
+    "": "redirect",
     "live": "public",
     "env": "api_viewer_read",
     "admin/*": "admin_site",
-    "admin/login/": "public",
-    "admin/logout/": "public",
+    "admin/login/": "sign_in",
+    "admin/logout/": "sign_out",
     "api/health/live": "public",
     "api/health/ready": "public",
     "api/v1/health": "public",
@@ -55,8 +60,8 @@ ROUTE_ACCESS: dict[str, str] = {
     "api/v1/schema": "public",
     "api/docs": "public",
     # --- accounts ---
-    "ui/login/": "public",
-    "ui/logout/": "public",  # POST only; GET is 405 for everyone
+    "ui/login/": "sign_in",
+    "ui/logout/": "sign_out",  # POST only; GET is 405 for everyone
     "ui/setup/<str:token>/": "setup",
     "ui/account/password": "ui_self",
     # Web UI panels (issue 9; docs/ui/README.md)
@@ -77,6 +82,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "ui/watchlists/<int:watchlist_id>": "ui_operator_action",
     "ui/watchlists/<int:watchlist_id>/sync": "ui_operator_action",
     "ui/watchlists/<int:watchlist_id>/delete": "ui_operator_action",
+    "ui/watchlists/<int:watchlist_id>/syncs": "ui_viewer",
     "ui/dlq": "ui_viewer",
     "ui/dlq/requeue": "ui_operator_action",
     "ui/dlq/purge": "ui_admin_action",
@@ -92,13 +98,22 @@ ROUTE_ACCESS: dict[str, str] = {
     "ui/library/artists/<int:artist_id>": "ui_viewer",
     "ui/library/albums/<int:album_id>": "ui_viewer",
     "ui/library/tracks/<int:track_id>": "ui_viewer",
+    "ui/library/files/<int:file_id>/spectrogram.png": "ui_viewer",
+    "ui/library/verify": "ui_operator_action",
+    "ui/library/verify/<int:run_id>": "ui_viewer",
     "ui/settings": "ui_admin",
     "ui/settings/naming-preview": "ui_admin",
     "ui/settings/apply": "ui_admin_action",
     "ui/settings/slskd/test": "ui_admin_action",
-    "ui/settings/spotify/connect": "ui_admin_action",
-    "ui/settings/spotify/manual": "ui_admin_action",
-    "ui/settings/spotify/disconnect": "ui_admin_action",
+    "ui/spotify": "ui_viewer",
+    "ui/spotify/library": "ui_viewer",
+    "ui/spotify/connect": "ui_admin_page",  # a link (GET) to Spotify's consent page
+    "ui/spotify/connected": "ui_viewer",
+    "ui/spotify/manual": "ui_admin_action",
+    "ui/spotify/disconnect": "ui_admin_action",
+    "ui/spotify/download": "ui_operator_action",
+    "ui/spotify/follow": "ui_operator_action",
+    "ui/spotify/artwork": "ui_viewer",
     "ui/settings/keys": "ui_admin_action",
     "ui/settings/keys/<str:key_id>/revoke": "ui_admin_action",
     "ui/settings/users": "ui_admin_action",
@@ -119,6 +134,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "api/v1/providers": "api_viewer_read",
     "api/v1/providers/<str:name>/test": "api_operator_write",
     "api/v1/spotify/search": "api_viewer_read",
+    "api/v1/spotify/library/<str:kind>": "api_viewer_read",
     # --- library ---
     "api/v1/activity": "api_viewer_read",
     "api/v1/library/artists": "api_viewer_read",
@@ -131,6 +147,8 @@ ROUTE_ACCESS: dict[str, str] = {
     "api/v1/library/files/<int:pk>": "api_viewer_read",
     "api/v1/library/scans": "api_operator_write",
     "api/v1/library/scans/<int:pk>": "api_viewer_read",
+    "api/v1/library/verify-runs": "api_operator_write",
+    "api/v1/library/verify-runs/<int:pk>": "api_viewer_read",
     "api/v1/library/tracks/<int:track_id>/wrong-file": "api_operator_write",
     # --- downloads (HDM) ---
     "api/v1/downloads": "api_operator_write",
@@ -148,4 +166,16 @@ ROUTE_ACCESS: dict[str, str] = {
     "api/v1/watchlists": "api_operator_write",
     "api/v1/watchlists/<int:watchlist_id>": "api_operator_write",
     "api/v1/watchlists/<int:watchlist_id>/sync": "api_operator_write",
+    # --- integrations (notifications, webhooks, media servers, Lidarr; admin only) ---
+    "ui/integrations": "ui_admin_page",
+    "ui/integrations/add": "ui_admin_action",
+    "ui/integrations/<int:integration_id>/test": "ui_admin_action",
+    "ui/integrations/<int:integration_id>/toggle": "ui_admin_action",
+    "ui/integrations/<int:integration_id>/delete": "ui_admin_action",
+    "ui/integrations/deliveries/<int:delivery_id>/retry": "ui_admin_action",
+    "api/v1/integrations": "api_admin",
+    "api/v1/integrations/deliveries": "api_admin",
+    "api/v1/integrations/deliveries/<int:delivery_id>/retry": "api_admin",
+    "api/v1/integrations/<int:integration_id>": "api_admin",
+    "api/v1/integrations/<int:integration_id>/test": "api_admin",
 }

@@ -1,8 +1,14 @@
-"""Every URL of the project × every kind of caller → the access decision in routes.py.
+"""Every URL of the project × every method × every kind of caller → the decision in routes.py.
 
 A route missing from `tests/security/routes.py::ROUTE_ACCESS` fails the suite: no route ships
 without an access decision. Routes are called with placeholder arguments (a missing object's
-404 still proves the caller got past the access check).
+404 still proves the caller got past the access check). Every method is tried: a policy's
+GET rule also governs HEAD and OPTIONS, its POST rule every other write; a method a policy
+does not name must be refused or answered 405.
+
+The matrix runs with users and keys, with users only (accounts end open mode), and in open mode
+(nothing exists): there anonymous callers reach the API, and a page of another origin reaches
+none of it.
 """
 
 from __future__ import annotations
@@ -133,17 +139,19 @@ def test_route_table_names_known_policies_and_existing_routes():
     assert not stale, f"ROUTE_ACCESS lists routes that no longer exist: {stale}"
 
 
-@pytest.fixture
-def callers(db) -> dict[str, Client]:
+@pytest.fixture(params=["users_and_keys", "users_only"])
+def callers(request, db) -> dict[str, Client]:
     clients = {ANONYMOUS: Client(raise_request_exception=False)}
     for role in (VIEWER, OPERATOR, ADMIN):
-        user = services.create_user(username=role, password=PASSWORD, role=role, actor="test")
+        user = services.create_user(username=role, password=PASSWORD, role=role, actor="t")
         clients[role] = Client(raise_request_exception=False)
         clients[role].force_login(user)
-    for name, role in ((ADMIN_KEY, "admin"), (VIEWER_KEY, "viewer")):
-        _, key = services.create_api_key(name=name, role=role, actor="test")
-        clients[name] = Client(raise_request_exception=False, headers={"X-API-Key": key})
     assert get_user_model().objects.count() == 3
+    if request.param != "users_only":
+        for name, role in ((ADMIN_KEY, "admin"), (VIEWER_KEY, "viewer")):
+            _, key = services.create_api_key(name=name, role=role, actor="test")
+            clients[name] = Client(raise_request_exception=False, headers={"X-API-Key": key})
+    assert set(clients) <= set(CALLERS)
     return clients
 
 
@@ -154,10 +162,22 @@ def _refused(response) -> bool:
     return response.status_code in (301, 302, 303) and location.startswith(LOGIN_PATHS)
 
 
-def _call(client: Client, method: str, url: str):
-    if method == "GET":
-        return client.get(url)
-    return client.post(url, data={}, content_type="application/json")
+METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+READS = ("GET", "HEAD", "OPTIONS")
+
+
+def _call(client: Client, method: str, url: str, **headers: str):
+    if method in READS:
+        return client.generic(method, url, headers=headers)
+    return client.generic(method, url, "{}", content_type="application/json", headers=headers)
+
+
+def expected_callers(policy: str, method: str) -> frozenset[str] | str:
+    """Who gets through `method` on a route of `policy` (reads follow GET, writes POST)."""
+    rules = POLICIES[policy]
+    if method in rules:
+        return rules[method]
+    return rules.get("GET" if method in READS else "POST", frozenset())
 
 
 def _refused_by_admin_site(response) -> bool:
@@ -169,32 +189,81 @@ def _refused_by_admin_site(response) -> bool:
 
 def _judge(route: Route, policy: str, method: str, caller: str, response) -> str | None:
     where = f"{method} {route.key} as {caller}: {response.status_code}"
-    expected = POLICIES[policy][method]
+    expected = expected_callers(policy, method)
     if response.status_code >= 500:
         return f"{where} (server error)"
     if expected == NOT_FOUND:
-        return None if response.status_code == 404 else f"{where}, expected 404"
+        return None if response.status_code in (404, 405) else f"{where}, expected 404"
+    if policy == "sign_out":
+        return None  # any answer but a server error (checked above)
     allowed = caller in expected
     refused = _refused_by_admin_site if policy == "admin_site" else _refused
     if allowed and refused(response):
         return f"{where}, expected to get through"
-    if not allowed and not refused(response):
+    if not allowed and not (refused(response) or response.status_code == 405):
         return f"{where}, expected to be refused"
     return None
 
 
-@pytest.mark.django_db(transaction=False)
-def test_every_route_gives_each_caller_the_classified_access(callers):
+def _matrix(callers: dict[str, Client], methods=METHODS, **headers: str) -> list[str]:
     failures: list[str] = []
-    for route in walk_routes():
+    # Sign-out routes end the sessions the other routes need: they go last.
+    for route in sorted(walk_routes(), key=lambda r: policy_for(r) == "sign_out"):
         policy = policy_for(route)
         assert policy, f"{route.key} is not classified (see test_every_route_is_classified)"
         url = concrete_url(route)
         resolve(url)  # the placeholder URL must reach this route's view
-        for method in POLICIES[policy]:
-            for caller in CALLERS:
-                response = _call(callers[caller], method, url)
+        for method in methods:
+            for caller, client in callers.items():
+                response = _call(client, method, url, **headers)
                 failure = _judge(route, policy, method, caller, response)
                 if failure:
                     failures.append(failure)
+    return failures
+
+
+# One test per method, so xdist spreads the matrix over its workers.
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.django_db(transaction=False)
+def test_every_route_gives_each_caller_the_classified_access(callers, method):
+    failures = _matrix(callers, methods=(method,))
     assert not failures, "\n".join(failures)
+
+
+# --- open mode: no key and no account exist --------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=False)
+def test_in_open_mode_anonymous_callers_reach_the_api_and_nothing_else():
+    client = Client(raise_request_exception=False)
+    failures: list[str] = []
+    for route in walk_routes():
+        policy = policy_for(route) or ""
+        url = concrete_url(route)
+        for method in METHODS:
+            response = _call(client, method, url)
+            if not policy.startswith("api_"):
+                failure = _judge(route, policy, method, ANONYMOUS, response)
+            elif response.status_code >= 500 or _refused(response):
+                failure = f"{method} {route.key} in open mode: {response.status_code}"
+            else:
+                failure = None
+            if failure:
+                failures.append(failure)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db(transaction=False)
+def test_in_open_mode_no_other_origin_reaches_any_api_route():
+    client = Client(raise_request_exception=False)
+    leaks: list[str] = []
+    for route in walk_routes():
+        url = concrete_url(route)
+        if not url.startswith(("/api/", "/env")):
+            continue
+        for method in METHODS:
+            for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+                response = _call(client, method, url, **headers)
+                if response.status_code != 403:
+                    leaks.append(f"{method} {route.key} {headers}: {response.status_code}")
+    assert not leaks, "\n".join(leaks)

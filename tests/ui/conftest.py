@@ -114,7 +114,8 @@ def require_browser() -> str:
 
 @pytest.fixture(scope="module")
 def world(require_browser, tmp_path_factory) -> Iterator[dict[str, Any]]:
-    """Fakes + a live Harmony seeded with demo data, shared by this module's tests."""
+    """Fakes + a live Harmony seeded with demo data, shared by a module's tests (a module with
+    another setup defines its own `world`)."""
     root = tmp_path_factory.mktemp("live-harmony")
     (root / "downloads").mkdir()
     with (
@@ -150,7 +151,7 @@ def _offer_a_track(slskd: FakeSlskd, spotify: FakeSpotify, root: Path) -> str:
 
 @pytest.fixture(scope="module")
 def browser(world) -> Iterator[Any]:
-    """One Chromium per test module, for the module's own live Harmony (`world`)."""
+    """Headless Chromium for a browser-test module; the module's `world` fixture says which."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -161,6 +162,7 @@ def browser(world) -> Iterator[Any]:
 
 @pytest.fixture
 def session(browser, world) -> Iterator[Any]:
+    """`session("admin")` → a `Session` signed in through the login form of `world`'s Harmony."""
     sessions: list[Session] = []
 
     def open_as(username: str) -> Session:

@@ -69,9 +69,9 @@ class LiveHarmony:
             HDM_SEARCH_MIN_GAP_S="0",
             HDM_FILE_APPEAR_TIMEOUT_S="5",
             SPOTIFY_FETCH_ISRC="false",
-            **fake_knobs(spotify),
-            **extra,
         )
+        env.update(fake_knobs(spotify))
+        env.update(extra)  # the caller's values win (a callback bind, a redirect URI)
         return env
 
     def run(self, *args: str) -> None:

@@ -23,6 +23,7 @@ PANELS = [
     "/ui/operations",
     "/ui/downloads",
     "/ui/watchlists",
+    "/ui/spotify",
     "/ui/library",
     "/ui/dlq",
     "/ui/blocklist",
@@ -74,6 +75,37 @@ def test_paste_a_link_and_watch_the_download_finish_without_reloading(session, w
     assert page.locator("#job-state").inner_text().lower().startswith("done")
     assert page.locator("#candidates tbody tr").count() >= 1
     assert "good_peer" in page.locator("#candidates").inner_text()
+    # The delivered FLAC was decoded and verified: the evidence reads as words, with a picture.
+    status = page.locator("#job").inner_text()
+    assert "Verified audio" in status and "genuine" in status and "LUFS" in status
+    spectrogram = page.locator("img.spectrogram")
+    spectrogram.wait_for()
+    assert page.evaluate(
+        "img => img.complete && img.naturalWidth > 0", spectrogram.element_handle()
+    )
+    operator.check_clean("job page with verified audio")
+
+
+def test_reverify_the_library_and_list_suspect_files(session):
+    operator = session("operator")
+    page = operator.page
+    operator.visit("/ui/library")
+    page.click("text=Re-verify library")
+    page.wait_for_load_state("networkidle")
+    assert "Re-verify" in page.locator(".messages").inner_text()
+    page.evaluate("window.__notReloaded = true")
+    # The progress line refreshes itself until the run (in the task cluster) is over.
+    page.locator("#verify-run", has_text="Finished").wait_for(timeout=90_000)
+    assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
+    operator.check_clean("library while re-verifying")
+
+    page.click("#suspect-filter")
+    page.wait_for_load_state("networkidle")
+    # The demo library's rows have no file on disk: re-verify flags them instead of hiding them.
+    suspect = page.locator("#suspect-files")
+    assert "missing on disk" in suspect.inner_text()
+    assert "Starálfur" in suspect.inner_text()
+    operator.check_clean("suspect files")
 
 
 def _job_done(page: Any, job_href: str) -> bool:

@@ -22,6 +22,7 @@ PAGES = [
     "/ui/downloads",
     "/ui/downloads/live",
     "/ui/watchlists",
+    "/ui/spotify",
     "/ui/library",
     "/ui/dlq",
     "/ui/system",
@@ -302,7 +303,7 @@ def test_watching_a_track_link_is_a_field_error(operator):
     link = "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC"
     response = operator.post("/ui/watchlists", {"link": link})
     assert response.status_code == 200
-    assert "only artists and playlists" in response.content.decode()
+    assert "Only artists and playlists can be watched" in response.content.decode()
 
 
 # --- library -------------------------------------------------------------------------------------
@@ -451,9 +452,7 @@ def test_admin_manages_users(admin):
 
 @pytest.mark.django_db
 def test_spotify_manual_login_with_a_bad_url_is_a_field_error(admin):
-    response = admin.post(
-        "/ui/settings/spotify/manual", {"redirect_url": "http://127.0.0.1:8888/callback"}
-    )
+    response = admin.post("/ui/spotify/manual", {"redirect_url": "http://127.0.0.1:8888/callback"})
     assert response.status_code == 200
     assert "state" in response.content.decode()
 

@@ -11,6 +11,9 @@ from library.importing import import_dir, import_pending
 
 class Command(BaseCommand):
     help = "Identify files in the import folder from their tags and file them into MUSIC_DIR."
+    # Cron and the import watcher run this often: the system checks (which import the URL map,
+    # the API and the admin) belong to `migrate` and `harmony_serve`, not to every import.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -27,3 +30,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{result.status:<11} {path} {where}{reason}")
         counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items()))
         self.stdout.write(f"{import_dir()}: {counts or 'nothing to import'}")
+        if summary.stopped:
+            self.stderr.write(f"stopped: {summary.stopped}")

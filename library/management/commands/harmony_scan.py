@@ -14,6 +14,7 @@ from library.scanning import ScanError, scan_library, start_scan
 
 class Command(BaseCommand):
     help = "Index audio files under MUSIC_DIR (or PATH inside it); unchanged files are skipped."
+    requires_system_checks: list[str] = []  # as harmony_import: run often, checked by migrate
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", nargs="?", help="folder inside MUSIC_DIR (default: all)")

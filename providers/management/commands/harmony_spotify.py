@@ -1,8 +1,10 @@
-"""`manage.py harmony_spotify`: see what Spotify returns, and log in from a terminal.
+"""`manage.py harmony_spotify`: see what Spotify returns, browse your library, log in.
 
 harmony_spotify import <link|uri>      tracks a link resolves to (table)
 harmony_spotify import --text FILE     tracks of an "Artist - Title" list (no Spotify)
 harmony_spotify import --csv FILE      tracks of an Exportify-style CSV (no Spotify)
+harmony_spotify library playlists|tracks|artists [--search Q] [--cursor C] [--limit N]
+                                       one page of the connected account's library (PRO)
 harmony_spotify status                 mode, login, scopes, expiry, last error
 harmony_spotify login                  print the URL to open for a PRO login
 harmony_spotify complete <url>         finish it with the URL the browser ended on
@@ -17,7 +19,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from providers.errors import ProviderError
-from providers.spotify.client import SpotifyClient
+from providers.spotify.browse import KINDS, library_page
+from providers.spotify.client import PAGE_MAX, SpotifyClient
 from providers.spotify.links import InvalidSpotifyLink, parse_spotify_link
 from providers.spotify.lists import InvalidTrackList, read_csv, read_text_list
 from providers.spotify.normalise import Skipped
@@ -28,7 +31,7 @@ COLUMNS = (("Artist", 28), ("Title", 36), ("Album", 28), ("Time", 6), ("ISRC", 1
 
 
 class Command(BaseCommand):
-    help = "Inspect Spotify: resolve a link or list, show the login status, log in (PRO)."
+    help = "Inspect Spotify: resolve a link or list, browse your library, log in (PRO)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -37,6 +40,11 @@ class Command(BaseCommand):
         importing.add_argument("--text", type=Path, help='an "Artist - Title" list file')
         importing.add_argument("--csv", type=Path, help="an Exportify-style CSV file")
         importing.add_argument("--kind", help="what a bare id is: track, album, artist, playlist")
+        library = sub.add_parser("library", help="one page of your playlists, tracks or artists")
+        library.add_argument("kind", choices=KINDS)
+        library.add_argument("--search", default="", help="words every row must contain")
+        library.add_argument("--cursor", default="", help="where the last page said to go on")
+        library.add_argument("--limit", type=int, default=PAGE_MAX, help="rows (at most 50)")
         sub.add_parser("status", help="mode, login, scopes, token expiry, last error")
         sub.add_parser("login", help="print the Spotify login URL (PRO mode)")
         completing = sub.add_parser("complete", help="finish a login with the redirect URL")
@@ -47,6 +55,8 @@ class Command(BaseCommand):
         try:
             if action == "import":
                 self.import_(options)
+            elif action == "library":
+                self.library(options)
             elif action == "status":
                 self.stdout.write(json.dumps(oauth_status(), indent=2))
             elif action == "login":
@@ -69,6 +79,26 @@ class Command(BaseCommand):
         for item in skipped:
             self.stdout.write(f"skipped #{item.position + 1}: {item.reason} {item.detail}".rstrip())
         self.stdout.write(f"{len(tracks)} track(s), {len(skipped)} skipped")
+
+    def library(self, options: dict[str, Any]) -> None:
+        page = library_page(
+            SpotifyClient.from_config(),
+            options["kind"],
+            cursor=options["cursor"],
+            limit=options["limit"],
+            query=options["search"],
+        )
+        for entry in page.entries:
+            count = "" if entry.count is None else f"{entry.count} tracks"
+            mark = "" if entry.followable else "  (not yours: cannot be read)"
+            cells = (entry.uri, entry.name, entry.detail, count)
+            widths = (40, 36, 28, 11)
+            line = "  ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True))
+            self.stdout.write(line.rstrip() + mark)
+        total = "?" if page.total is None else page.total
+        self.stdout.write(f"{len(page.entries)} shown of {total} {options['kind']}")
+        if page.next_cursor:
+            self.stdout.write(f"more: --cursor {page.next_cursor}")
 
     def _read_list(self, text: Path | None, csv: Path | None) -> list[TrackMeta]:
         try:

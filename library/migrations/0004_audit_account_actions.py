@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("library", "0002_audit_account_kinds"),
+        ("library", "0003_audio_verification"),
     ]
 
     operations = [
