@@ -89,6 +89,7 @@ TEMPLATES = [
     {
         # Django templates, with output UTF-8 can always encode (harmony_site/templates_backend.py).
         "BACKEND": "harmony_site.templates_backend.HarmonyTemplates",
+        "NAME": "django",  # the alias DRF's exception pages look up (engines["django"])
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
