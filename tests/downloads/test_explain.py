@@ -20,6 +20,13 @@ def test_every_dead_reason_has_its_own_sentence(code):
     assert code in explain.ERRORS
 
 
+def test_every_blocking_candidate_failure_has_its_own_sentence():
+    from downloads.stages.download import _BLOCKED
+
+    for code in _BLOCKED:
+        assert code.rstrip(":") in explain.FAILURES, code
+
+
 def test_a_verification_failure_names_the_verifier_reason():
     text = explain.failure_text("verify:duration_mismatch")
     assert text.startswith("The delivered file failed verification")
