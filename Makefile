@@ -26,7 +26,6 @@ $(VENV)/.test-installed: requirements.txt requirements-dev.txt requirements-test
 venv: $(VENV)/.runtime-installed
 
 run: $(VENV)/.runtime-installed
-	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	exec $(BIN)/python manage.py harmony_serve
 

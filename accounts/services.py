@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import AbstractBaseUser, Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.db import transaction
@@ -119,6 +119,23 @@ def disable_user(*, user: AbstractBaseUser, actor: str) -> None:
     _audit("user_disabled", actor=actor, username=user.get_username())
 
 
+def enable_user(*, user: User, actor: str) -> None:
+    """Let a disabled user sign in again (with their old password and role)."""
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    _audit("user_enabled", actor=actor, username=user.get_username())
+
+
+def set_password(*, user: User, password: str, actor: str) -> None:
+    """A new password (the user's own change, or an admin's reset) that passes the validators;
+    every other session of the user ends, so a leaked session dies with the old password."""
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    _end_sessions(user)
+    _audit("password_changed", actor=actor, username=user.get_username())
+
+
 def _end_sessions(user: AbstractBaseUser) -> None:
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if session.get_decoded().get("_auth_user_id") == str(user.pk):
@@ -185,10 +202,18 @@ def bootstrap_first_admin() -> str | None:
     # it works once, and it dies as soon as an account exists.
     logger.warning(
         "hdm.accounts.setup_required: no user exists; open %s to create the first admin",
-        path,
+        _setup_url(path, bind=config["HTTP_BIND"]),
         extra={"setup_path": path},
     )
     return path
+
+
+def _setup_url(path: str, *, bind: str) -> str:
+    """The link as this machine's browser reaches it (a wildcard bind means any address)."""
+    host, _, port = bind.rpartition(":")
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}{path}" if port else path
 
 
 # --- API keys ---------------------------------------------------------------------------

@@ -4,12 +4,15 @@ API-key and user management (the forms on the Settings page post here)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import get_user_model, login, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.models import User
 from django.contrib.auth.views import LoginView, LogoutView
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,9 +24,19 @@ from accounts.forms import ApiKeyForm, FirstAdminForm, RoleForm, UserForm
 from accounts.models import APIKey
 from harmony_site.views.settings import render_settings, settings_context
 
-login_view = login_not_required(
-    LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True)
-)
+
+class SignInView(LoginView):
+    """Django's sign-in, telling a first-time visitor where the setup link is."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        first_run = not get_user_model().objects.exists()
+        return {**super().get_context_data(**kwargs), "first_run": first_run}
+
+
+login_view = login_not_required(SignInView.as_view())
 # POST only (Django's LogoutView refuses GET), so a link or image cannot sign anyone out.
 logout_view = login_not_required(LogoutView.as_view())
 
@@ -115,16 +128,22 @@ def user_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required("admin")
 def user_update(request: HttpRequest, user_id: int) -> HttpResponse:
-    """Change a user's role, or disable them (`action=disable`); never your own account."""
+    """Change a user's role, disable or enable them, reset their password (`action=...`);
+    never your own account (change your own password on the account page)."""
     user = get_object_or_404(get_user_model(), pk=user_id)
     if user.pk == request.user.pk:
         messages.error(request, "You cannot change or disable your own account here.")
         return redirect("ui:settings")
     actor = actor_for(request.user)
-    if request.POST.get("action") == "disable":
-        services.disable_user(user=user, actor=actor)
-        messages.success(request, f"User {user.get_username()} disabled.")
-        return redirect("ui:settings")
+    action = request.POST.get("action")
+    try:
+        if action in USER_ACTIONS:
+            text = USER_ACTIONS[action](request, user, actor)
+            messages.success(request, text)
+            return redirect(reverse("ui:settings") + "#users")
+    except (services.AccountError, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect(reverse("ui:settings") + "#users")
     form = RoleForm(request.POST)
     if form.is_valid():
         services.set_role(user=user, role=form.cleaned_data["role"], actor=actor)
@@ -132,3 +151,40 @@ def user_update(request: HttpRequest, user_id: int) -> HttpResponse:
     else:
         messages.error(request, "Pick a role.")
     return redirect("ui:settings")
+
+
+def _disable(request: HttpRequest, user: Any, actor: str) -> str:
+    services.disable_user(user=user, actor=actor)
+    return f"User {user.get_username()} disabled."
+
+
+def _enable(request: HttpRequest, user: Any, actor: str) -> str:
+    services.enable_user(user=user, actor=actor)
+    return f"User {user.get_username()} can sign in again."
+
+
+def _reset_password(request: HttpRequest, user: Any, actor: str) -> str:
+    services.set_password(user=user, password=request.POST.get("password", ""), actor=actor)
+    return f"New password set for {user.get_username()}; their sessions were ended."
+
+
+USER_ACTIONS = {"disable": _disable, "enable": _enable, "reset_password": _reset_password}
+
+
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change your own password (the old one first); your other sessions end."""
+    user = request.user
+    if not isinstance(user, User):  # every /ui page needs a signed-in account
+        raise PermissionDenied
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.set_password(
+            user=user,
+            password=form.cleaned_data["new_password1"],
+            actor=actor_for(user),
+        )
+        update_session_auth_hash(request, user)  # this session stays signed in
+        messages.success(request, "Your password was changed.")
+        return redirect("downloads:dashboard")
+    return render(request, "accounts/password.html", {"form": form})

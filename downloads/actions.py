@@ -22,7 +22,9 @@ from django.utils import timezone
 from downloads.jobs.state import record_event, transition
 from downloads.models import (
     LIVE_STATES,
+    TERMINAL_STATES,
     Candidate,
+    CandidateBlock,
     DeadLetterAction,
     Job,
     JobState,
@@ -30,6 +32,9 @@ from downloads.models import (
 from downloads.stages.download import block_candidate, cancel_transfer, transfer_cleared
 
 logger = logging.getLogger("hdm.recovery")
+
+RETRYABLE_STATES = (JobState.FAILED, JobState.DEAD, JobState.CANCELLED)
+MAX_BULK_RETRY = 500  # one page of the wanted list at most; more would hold a request too long
 
 
 class JobActionError(Exception):
@@ -67,6 +72,19 @@ def retry_job(job: Job, *, actor: str) -> bool:
     if job.state in (JobState.DEAD, JobState.CANCELLED):
         return _requeue(job, actor=actor)
     raise JobActionError(f"job {job.pk} is {job.state}: only failed, dead or cancelled jobs retry")
+
+
+def retry_jobs(job_ids: Sequence[int], *, actor: str) -> dict[str, int]:
+    """Retry each picked job that can be retried (the wanted page's bulk action); counts of
+    `retried` and `skipped` (still running, or another live job wants the same track)."""
+    counts = {"retried": 0, "skipped": 0}
+    for job in Job.objects.filter(pk__in=list(job_ids)[:MAX_BULK_RETRY]):
+        try:
+            retried = job.state in RETRYABLE_STATES and retry_job(job, actor=actor)
+        except JobActionError:
+            retried = False
+        counts["retried" if retried else "skipped"] += 1
+    return counts
 
 
 def _requeue(job: Job, *, actor: str) -> bool:
@@ -160,7 +178,8 @@ def choose_candidate(job: Job, candidate: Candidate, *, actor: str) -> bool:
         rank=0, state=Candidate.State.PENDING, rejection="", failure_reason=""
     )
     job.refresh_from_db()
-    if job.state in (JobState.DEAD, JobState.CANCELLED):
+    # A finished job downloads the pick now; a better copy then replaces the library's file.
+    if job.state in TERMINAL_STATES:
         return _requeue_to_downloading(job, actor=actor, candidate=candidate)
     record_event(
         job.pk,
@@ -199,6 +218,17 @@ def mark_wrong_file(job: Job, *, actor: str) -> bool:
     if job.library_file is not None:
         library_services.mark_wrong_file(job.library_file, actor=actor)
     return _rerun_from_next(job, actor=actor)
+
+
+def unblock_file(block: CandidateBlock, *, actor: str) -> None:
+    """Lift a block: the file may be ranked again by the next search of any job."""
+    deleted, _ = CandidateBlock.objects.filter(pk=block.pk).delete()
+    if not deleted:
+        return  # someone else lifted it first
+    details = {"actor": actor, "username": block.username, "filename": block.filename}
+    if block.job_id is not None:
+        record_event(block.job_id, from_state="", to_state="", reason="unblocked", details=details)
+    logger.info("hdm.blocklist.removed", extra={"block_id": block.pk, **details})
 
 
 def _rerun_from_next(job: Job, *, actor: str) -> bool:

@@ -8,7 +8,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 
 from downloads import clients
@@ -17,6 +29,7 @@ from downloads.models import (
     TERMINAL_STATES,
     WORKING_STATES,
     Candidate,
+    CandidateBlock,
     Job,
     JobEvent,
     JobScope,
@@ -115,11 +128,16 @@ def waiting_jobs() -> QuerySet[Job]:
 def finished_jobs(
     *, states: list[str] | None = None, kind: str = "", text: str = ""
 ) -> QuerySet[Job]:
-    """Final jobs (done, cancelled, dead), newest first, optionally filtered."""
+    """Final jobs (done, cancelled, dead), newest first, optionally filtered; a parent carries
+    its tracks' outcome (`children_done`, `children_dead`, `children_total`)."""
     jobs = job_list(
         states=states or list(TERMINAL_STATES), kinds=[kind] if kind else None, text=text
     )
-    return jobs.order_by("-finished_at", "-id")
+    return jobs.annotate(
+        children_total=Count("children"),
+        children_done=Count("children", filter=Q(children__state=JobState.DONE)),
+        children_dead=Count("children", filter=Q(children__state=JobState.DEAD)),
+    ).order_by("-finished_at", "-id")
 
 
 def live_transfers(jobs: list[Job]) -> dict[tuple[str, str], Transfer]:
@@ -196,3 +214,33 @@ def search_spotify(query: str) -> tuple[list[Any], str]:
         return clients.spotify_client().search(query, limit=10), ""
     except ProviderError as exc:
         return [], f"Spotify search failed: {exc}"
+
+
+def blocked_files(*, text: str = "") -> QuerySet[CandidateBlock]:
+    """The candidate blocklist, newest first, optionally filtered by peer or path."""
+    blocks = CandidateBlock.objects.order_by("-created_at", "-id")
+    if text:
+        blocks = blocks.filter(Q(username__icontains=text) | Q(filename__icontains=text))
+    return blocks
+
+
+def missing_wanted() -> QuerySet[Job]:
+    """Wanted tracks not in the library yet: the latest track job of each wanted item that has
+    no finished (`done`) job, unless a person cancelled it. Stuck ones first."""
+    delivered = Job.objects.filter(scope=JobScope.TRACK, state=JobState.DONE)
+    latest = Job.objects.filter(scope=JobScope.TRACK, wanted_key=OuterRef("wanted_key")).order_by(
+        "-created_at", "-id"
+    )
+    return (
+        Job.objects.filter(scope=JobScope.TRACK, pk=Subquery(latest.values("pk")[:1]))
+        .exclude(wanted_key__in=delivered.values("wanted_key"))
+        .exclude(state=JobState.CANCELLED)
+        .order_by(Case(*_WANTED_ORDER, default=Value(9)), "-priority", "created_at", "id")
+    )
+
+
+# Dead first (someone must act), then waiting to retry, then the ones still working.
+_WANTED_ORDER = (
+    When(state=JobState.DEAD, then=Value(0)),
+    When(state=JobState.FAILED, then=Value(1)),
+)

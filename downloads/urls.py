@@ -4,7 +4,7 @@ watchlists and the dead-letter queue. The dashboard and add music pages are the 
 
 from django.urls import path
 
-from downloads.views import downloads, failed, jobs, watchlists
+from downloads.views import blocklist, downloads, failed, jobs, wanted, watchlists
 from harmony_site.views import shell
 
 app_name = "downloads"
@@ -27,6 +27,10 @@ urlpatterns = [
         jobs.job_choose,
         name="job-choose",
     ),
+    path("wanted", wanted.wanted_page, name="wanted"),
+    path("wanted/retry", wanted.wanted_retry, name="wanted-retry"),
+    path("blocklist", blocklist.blocklist_page, name="blocklist"),
+    path("blocklist/<int:block_id>/remove", blocklist.blocklist_remove, name="blocklist-remove"),
     path("watchlists", watchlists.watchlists_page, name="watchlists"),
     path("watchlists/<int:watchlist_id>", watchlists.watchlist_update, name="watchlist-update"),
     path("watchlists/<int:watchlist_id>/sync", watchlists.watchlist_sync, name="watchlist-sync"),

@@ -126,6 +126,8 @@ KNOBS: tuple[Knob, ...] = (
     # --- Library: dedupe, recycle, scan, manual import (library-db) ------------------------
     Knob("RECYCLE_DIR", "str", ".recycle", "Where files replaced by a better copy are moved (never deleted); relative paths are under DOWNLOADS_DIR.", "Library"),
     Knob("IMPORT_DIR", "str", "import", "Drop folder for manual import of your own files; relative paths are under DOWNLOADS_DIR.", "Library"),
+    Knob("IMPORT_INTERVAL_MINUTES", "int", 1, "Minutes between two automatic looks at the import folder; 0 turns automatic import off (harmony_import still works).", "Library", minimum=0),
+    Knob("IMPORT_SETTLE_S", "float", 10.0, "A dropped file is imported only once its size and modification time have held still this many seconds (a copy still running waits).", "Library", minimum=0),
     Knob("DEDUPE_DURATION_TOLERANCE_S", "float", 3.0, "Two files are the same recording by name only when their durations differ by at most this many seconds.", "Library", minimum=0),
     Knob("SCAN_BATCH_SIZE", "int", 500, "Files a library scan reads before writing them to the database in one batch.", "Library", minimum=1),
     # --- Library: tagging, naming, quality, verification (library-files; docs/library.md) --

@@ -11,6 +11,7 @@ secret value. Every setting is read once at start-up, so every change needs a re
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 
 from harmony_site.config import (
     KNOBS,
@@ -35,6 +37,8 @@ from harmony_site.config import (
 )
 from harmony_site.files import locked, write_text_atomically
 from harmony_site.secrets import encrypt_for_file
+
+logger = logging.getLogger("hdm.settings")
 
 MAX_CHANGES = len(KNOBS)
 MAX_VALUE_LENGTH = 4000
@@ -225,3 +229,21 @@ def _audit_details(values: Mapping[str, Any], before: Mapping[str, Any]) -> dict
         old = before.get(name, _unset(name))
         details[name] = {"from": _shown(knob, old), "to": _shown(knob, value)}
     return details
+
+
+# --- Applying saved settings without a terminal -------------------------------------------
+
+RELOAD_FLAG = ".reload-requested"
+
+
+def request_reload(*, actor: str) -> Path:
+    """Ask `harmony_serve` to apply harmony.yml now: it reloads the web workers gracefully
+    (no request is dropped) and restarts the task cluster, within a second or so. Without the
+    supervisor (a development server) nothing reads the flag: restart by hand."""
+    from library.audit import record_event
+
+    flag = Path(settings.CONFIG_DIR) / RELOAD_FLAG
+    flag.write_text(actor, encoding="utf-8")
+    record_event("settings_changed", actor=actor, changed={}, action="reload_requested")
+    logger.info("hdm.settings.reload_requested", extra={"actor": actor})
+    return flag

@@ -21,3 +21,9 @@ def child_exit(server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Each new worker reads harmony.yml itself: the master's cached copy (read above) would
+    otherwise outlive "Apply now", whose reload (SIGHUP) forks fresh workers from the master."""
+    get_config.cache_clear()

@@ -44,6 +44,7 @@ from django.core.management import call_command
 from django.db import connections
 
 from harmony_site import probes
+from harmony_site.configuration import RELOAD_FLAG
 
 logger = logging.getLogger("hdm.serve")
 
@@ -452,10 +453,30 @@ class Supervisor:
             for child in (self.web, self.cluster, self.dispatcher):
                 if not child.running() and not self._revive(child):
                     return 1
+            if self._reload_requested():
+                self._reload()
             if time.monotonic() >= next_watch:
                 next_watch = time.monotonic() + interval
                 self._watch_cluster()
         return 0
+
+    def _reload_requested(self) -> bool:
+        """The Settings page's "Apply now" left its flag (harmony_site.configuration)."""
+        flag = Path(settings.CONFIG_DIR) / RELOAD_FLAG
+        try:
+            flag.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _reload(self) -> None:
+        """Apply harmony.yml: gunicorn starts new workers (which read it) before the old ones
+        finish their requests; the cluster and the dispatcher restart. The binds stay."""
+        logger.warning("hdm.serve.reloading")
+        self.web.signal(signal.SIGHUP)
+        stop_children([self.dispatcher, self.cluster])
+        self._start_cluster()
+        self.dispatcher.start()
 
     def _revive(self, child: Child) -> bool:
         """Restart a child that died on its own; False once it keeps dying (crash loop)."""

@@ -13,6 +13,7 @@ app_name = "ui"
 
 urlpatterns = [
     path("settings", settings.settings_page, name="settings"),
+    path("settings/apply", settings.settings_apply, name="settings-apply"),
     path("settings/naming-preview", settings.naming_preview, name="naming-preview"),
     path("settings/slskd/test", settings.slskd_test, name="slskd-test"),
     path("spotify", spotify.spotify_page, name="spotify"),

@@ -13,21 +13,27 @@ import logging
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 
 from harmony_site.config import knob
 from harmony_site.disk import DISK_FULL, describe_os_error, disk_shortage
 from harmony_site.text import reversible_name
+from library import quarantine
+from library.audit import record_event
+from library.models import AuditEvent
+from library.moving import TargetExists, move_atomically
+from library.quality import QualityProfile
 from library.scanning import iter_audio_files
 from library.services import IngestResult, ingest_file, quarantine_source
 from library.tagging import UnreadableAudio, read_audio
 
 logger = logging.getLogger("hdm.import")
 
-# A file still being copied in is left for the next run: its size must hold still this long.
+# A file still being copied in is left for the next run (the schedule uses IMPORT_SETTLE_S).
 SETTLE_SECONDS = 5.0
 
 
@@ -126,7 +132,13 @@ def give_safe_names(root: Path) -> int:
 
 
 def _is_settling(path: Path, settle_seconds: float) -> bool:
-    return time.time() - path.stat().st_mtime < settle_seconds
+    """Written to (or grown) within the last `settle_seconds`: a copy may still be running.
+
+    Both times are checked: a copy that preserves the source's mtime (`cp -p`, rsync) still
+    changes the inode's ctime as it writes.
+    """
+    stat = path.stat()
+    return time.time() - max(stat.st_mtime, stat.st_ctime) < settle_seconds
 
 
 def _remove_empty_dirs(root: Path) -> None:
@@ -134,3 +146,69 @@ def _remove_empty_dirs(root: Path) -> None:
         if Path(folder) != root:
             with contextlib.suppress(OSError):  # not empty (or hidden leftovers): leave it
                 os.rmdir(folder)
+
+
+# --- The quarantine panel's actions (each recorded in the audit trail with its actor) --------
+
+
+def retry_quarantined(name: str, *, actor: str) -> IngestResult:
+    """Import a quarantined file again, as if just dropped in (after a person fixed its tags)."""
+    path = quarantine.quarantined_path(name)
+    target = _free_import_name(path.name)
+    move_atomically(path, target)
+    quarantine.forget_reason(path)
+    logger.info("hdm.quarantine.retried", extra={"file": name, "actor": actor})
+    return import_file(target, actor=actor)
+
+
+def release_quarantined(name: str, *, actor: str) -> IngestResult:
+    """Put a quarantined file into the library anyway: no length or quality check, named by its
+    tags (or, without them, by its file name under "Unknown artist")."""
+    path = quarantine.quarantined_path(name)
+    try:
+        meta = read_audio(path, light=True).meta
+    except UnreadableAudio as exc:
+        return IngestResult("quarantined", None, "unreadable", exc.reason)
+    meta = replace(
+        meta,
+        title=meta.title or path.stem,
+        artists=meta.artists or ("Unknown artist",),
+        duration_ms=None,  # the length check is what a person overrides here
+    )
+    source = {"released_from_quarantine": name}
+    result = ingest_file(path, meta=meta, source=source, actor=actor, profile=QualityProfile())
+    if not path.exists():  # promoted, or quarantined again under a new name
+        quarantine.forget_reason(path)
+    logger.info("hdm.quarantine.released", extra={"file": name, "status": result.status})
+    return result
+
+
+def delete_quarantined(name: str, *, actor: str) -> None:
+    """Delete a quarantined file for good (the audit trail keeps who did it and why it was
+    there)."""
+    path = quarantine.quarantined_path(name)
+    described = quarantine.describe(path)
+    with transaction.atomic():
+        record_event(
+            AuditEvent.Kind.DELETED,
+            actor=actor,
+            path=str(path),
+            reason=described.reason,
+            detail=described.detail,
+            source={"quarantine": name},
+        )
+        path.unlink()
+    quarantine.forget_reason(path)
+    logger.warning("hdm.quarantine.deleted", extra={"file": name, "actor": actor})
+
+
+def _free_import_name(name: str) -> Path:
+    """A name in the import folder that no file holds yet (" (n)" added when needed)."""
+    root = import_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    stem, suffix = os.path.splitext(name)
+    for attempt in range(10_000):
+        candidate = root / (name if attempt == 0 else f"{stem} ({attempt}){suffix}")
+        if not candidate.exists():
+            return candidate
+    raise TargetExists(f"no free import name for {name}")

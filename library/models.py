@@ -210,6 +210,8 @@ class AuditEvent(models.Model):
         USER_CREATED = "user_created", "User created"
         USER_ROLE_CHANGED = "user_role_changed", "User role changed"
         USER_DISABLED = "user_disabled", "User disabled"
+        USER_ENABLED = "user_enabled", "User enabled again"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
         API_KEY_CREATED = "api_key_created", "API key created"
         API_KEY_REVOKED = "api_key_revoked", "API key revoked"
 

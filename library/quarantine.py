@@ -1,7 +1,8 @@
 """Quarantine: files that failed verification or tagging, kept for a person to inspect.
 
-Nothing here deletes. Each file lands in `DOWNLOADS_DIR/.quarantine/` under a name that never
-overwrites another, with `<name>.reason.json` beside it (see docs/library.md, "Quarantine").
+Nothing here deletes (a person does, through `library.importing.delete_quarantined`). Each
+file lands in `DOWNLOADS_DIR/.quarantine/` under a name that never overwrites another, with
+`<name>.reason.json` beside it (see docs/library.md, "Quarantine").
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +20,22 @@ from library.naming import MAX_COMPONENT_BYTES, trim_utf8
 
 logger = logging.getLogger("hdm.quarantine")
 
+# Each reason a file can be quarantined for, as a sentence for the quarantine panel.
+REASONS: dict[str, str] = {
+    "untagged": "It has no title or artist tag to name it by.",
+    "unreadable": "It cannot be read as audio.",
+    "corrupt": "The audio data is damaged.",
+    "wrong_format": "Its content is not the format its name says.",
+    "missing": "The file disappeared while it was handled.",
+    "size_mismatch": "Its size is not what the peer announced: the download is incomplete.",
+    "duration_mismatch": "Its length is not the wanted track's.",
+    "below_profile": "Its quality is below your quality profile.",
+    "path_conflict": "Another file already holds its place in the library.",
+    "source_missing": "The file it came from is gone.",
+    "wrong_file": "A person marked it as the wrong file.",
+    "UnsafePath": "Its tags would name a path outside the music folder.",
+    "TaggingError": "Harmony could not write its tags.",
+}
 QUARANTINE_DIRNAME = ".quarantine"
 REASON_SUFFIX = ".reason.json"
 
@@ -88,3 +106,65 @@ def _write_reason(target: Path, *, reason: str, detail: str, original: Path) -> 
     tmp = target.with_name(f"{TEMP_PREFIX}{secrets.token_hex(8)}")
     tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, _reason_path(target))
+
+
+@dataclass(frozen=True)
+class QuarantinedFile:
+    """One file waiting in the quarantine, with what its reason file says."""
+
+    name: str
+    size: int
+    reason: str
+    detail: str
+    quarantined_at: str
+    original_path: str
+
+
+def quarantined_files() -> list[QuarantinedFile]:
+    """Every quarantined file, newest first (a file without a readable reason says so)."""
+    folder = quarantine_dir()
+    if not folder.is_dir():
+        return []
+    files = [
+        describe(path)
+        for path in folder.iterdir()
+        if path.is_file()
+        and not path.name.endswith(REASON_SUFFIX)
+        and not path.name.startswith(TEMP_PREFIX)
+    ]
+    return sorted(files, key=lambda item: (item.quarantined_at, item.name), reverse=True)
+
+
+def describe(path: Path) -> QuarantinedFile:
+    try:
+        record = json.loads(_reason_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {"reason": "unknown", "detail": "its reason file is missing or unreadable"}
+    return QuarantinedFile(
+        name=path.name,
+        size=path.stat().st_size,
+        reason=str(record.get("reason", "unknown")),
+        detail=str(record.get("detail", "")),
+        quarantined_at=str(record.get("quarantined_at", "")),
+        original_path=str(record.get("original_path", "")),
+    )
+
+
+def quarantined_path(name: str) -> Path:
+    """The quarantined file called `name`; FileNotFoundError for anything else (a path, a
+    reason file, a name that is not there)."""
+    folder = quarantine_dir()
+    path = folder / name
+    if Path(name).name != name or name.endswith(REASON_SUFFIX) or not path.is_file():
+        raise FileNotFoundError(f"no quarantined file called {name!r}")
+    return path
+
+
+def forget_reason(path: Path) -> None:
+    """Drop the reason file of a file that left the quarantine."""
+    _reason_path(path).unlink(missing_ok=True)
+
+
+def reason_text(code: str) -> str:
+    """A quarantine reason as a sentence (a code added later still reads as words)."""
+    return REASONS.get(code) or code.replace("_", " ").capitalize() + "."

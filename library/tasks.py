@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from harmony_site.config import knob
 from library import album_gain, reverify
+from library.importing import import_pending
 from library.models import ScanRun, VerifyRun
 from library.scanning import scan_library
 
@@ -18,6 +20,11 @@ def run_scan(scan_id: int) -> None:
         logger.info("hdm.scan.claim_skipped", extra={"scan_id": scan_id})
         return
     scan_library(run=run)
+
+
+def import_folder() -> None:
+    """Scheduled (IMPORT_INTERVAL_MINUTES): import the settled files of the import folder."""
+    import_pending(actor="system:import", settle_seconds=knob("IMPORT_SETTLE_S"))
 
 
 def run_album_gain(album_id: int) -> None:

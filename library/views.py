@@ -1,8 +1,11 @@
-"""UI panel of the library under /ui/library: artists → albums → tracks, search, and each
-track's files and audit history (docs/ui/README.md). Reads only, through library/selectors.py."""
+"""UI panels of the library under /ui/library: artists → albums → tracks, search, each track's
+files and audit history, and the quarantine (docs/ui/README.md). Reads go through
+library/selectors.py and library/quarantine.py; the quarantine's actions through
+library/importing.py, each audited."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -13,7 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.auth import actor_for, role_required
 from harmony_site.ui import paginate, query_without_page, render_panel
-from library import reverify, selectors
+from library import importing, reverify, selectors
+from library.quarantine import quarantined_files
+from library.services import IngestResult
 from library.spectrogram import spectrogram_png
 
 SEARCH_MAX = 200
@@ -68,6 +73,50 @@ def track(request: HttpRequest, track_id: int) -> HttpResponse:
         "page": paginate(request, selectors.audit_of(found)),
     }
     return render_panel(request, "library/track.html", "library/partials/_audit.html", context)
+
+
+@require_GET
+def quarantine(request: HttpRequest) -> HttpResponse:
+    """Every quarantined file with its reason in words: retry import, release anyway, delete."""
+    context = {"files": quarantined_files(), "import_dir": importing.import_dir()}
+    return render_panel(
+        request, "library/quarantine.html", "library/partials/_quarantine.html", context
+    )
+
+
+@require_POST
+@role_required("operator")
+def quarantine_retry(request: HttpRequest) -> HttpResponse:
+    return _quarantine_action(request, importing.retry_quarantined)
+
+
+@require_POST
+@role_required("operator")
+def quarantine_release(request: HttpRequest) -> HttpResponse:
+    return _quarantine_action(request, importing.release_quarantined)
+
+
+@require_POST
+@role_required("admin")
+def quarantine_delete(request: HttpRequest) -> HttpResponse:
+    return _quarantine_action(request, importing.delete_quarantined)
+
+
+def _quarantine_action(
+    request: HttpRequest, action: Callable[..., IngestResult | None]
+) -> HttpResponse:
+    name = request.POST.get("name", "")
+    try:
+        result = action(name, actor=actor_for(request.user))
+    except FileNotFoundError:
+        raise Http404("No such file in the quarantine.") from None
+    if result is None:
+        messages.success(request, f"Deleted {name}.")
+    elif result.status == "quarantined":
+        messages.error(request, f"{name} is still in the quarantine: {result.detail}")
+    else:
+        messages.success(request, f"{name}: {result.status} into the library.")
+    return redirect("library:quarantine")
 
 
 @require_GET

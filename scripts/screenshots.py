@@ -1,4 +1,4 @@
-"""`make screenshots`: a PNG of every UI panel and flow under docs/ui/, from a live Harmony.
+"""`make screenshots`: a PNG of every UI panel (light and dark) and flow under docs/ui/.
 
 Starts Harmony (`manage.py harmony_serve`) in a temporary CONFIG_DIR seeded with demo data
 (tests/ui/demo.py), pointed at the fake slskd and fake Spotify, then drives headless Chromium
@@ -40,11 +40,15 @@ PANELS: list[tuple[str, str, str]] = [
     ("dashboard", "/ui/", ""),
     ("operations", "/ui/operations?q=Björk", ""),
     ("downloads", "/ui/downloads", ""),
-    ("job", "/ui/downloads?state=done", "open-job"),
+    ("job", "/ui/downloads?state=done", "open-panels"),
     ("watchlists", "/ui/watchlists", ""),
     ("library", "/ui/library", ""),
     ("library-album", "/ui/library?q=Homogenic", "open-album"),
     ("dlq", "/ui/dlq", ""),
+    ("wanted", "/ui/wanted", ""),
+    ("blocklist", "/ui/blocklist", ""),
+    ("quarantine", "/ui/library/quarantine", ""),
+    ("password", "/ui/account/password", ""),
     ("settings", "/ui/settings", ""),
     ("system", "/ui/system", ""),
 ]
@@ -63,6 +67,11 @@ def _prepare(page, action: str) -> None:
         page.click("#history >> text=Starálfur")
     elif action == "open-album":
         page.click("#library-results a[href*='/albums/']")
+    elif action == "open-panels":
+        page.click("#history >> text=Starálfur")
+        page.wait_for_load_state("networkidle")
+        page.click("#candidates details.score summary >> nth=0")
+        page.click("#rejected-panel summary")
     page.wait_for_load_state("networkidle")
 
 
@@ -170,7 +179,7 @@ def _panels(browser, root: Path) -> None:
         LiveHarmony(root, slskd=slskd, spotify=spotify) as harmony,
     ):
         _shoot(browser, harmony.url, width=1280, scheme="light", panels=PANELS)
-        _shoot(browser, harmony.url, width=1280, scheme="dark", panels=PANELS[2:3], suffix="-dark")
+        _shoot(browser, harmony.url, width=1280, scheme="dark", panels=PANELS, suffix="-dark")
         _shoot(browser, harmony.url, width=390, scheme="light", panels=PANELS[:1], suffix="-phone")
 
 

@@ -3,8 +3,6 @@ wrong file (docs/ui/README.md). Every action goes through `downloads.actions`.""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -12,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts.auth import actor_for, role_required
-from downloads import actions, selectors
+from downloads import actions, explain, selectors
 from downloads.forms import (
     PriorityForm,
 )
@@ -27,12 +25,15 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
     """Timeline, candidates with scores, the chosen file; live until the job is final."""
     job = selectors.job_detail(job_id)
     candidates, rejected = _candidate_rows(job)
+    children = selectors.children_summary(job)
     context = {
         "job": job,
         "candidates": candidates,
         "rejected": rejected,
         "final": job.state in TERMINAL_STATES,
-        "children": selectors.children_summary(job),
+        "children": children,
+        "children_words": explain.children_text(children),
+        "outcome": explain.children_outcome(job.state, children),
         "child_jobs": selectors.job_list(parent=job.pk)[:CHILDREN_SHOWN]
         if job.scope != JobScope.TRACK
         else [],
@@ -56,23 +57,12 @@ def _candidate_rows(job: Job) -> tuple[list[Candidate], list[Candidate]]:
     """Ranked candidates (with a readable score breakdown) and the first rejected ones."""
     ranked, rejected = [], []
     for candidate in job.candidates.all():
-        vars(candidate)["breakdown"] = _breakdown(candidate.score)  # for the template
+        vars(candidate)["breakdown"] = explain.score_sentences(candidate.score)  # for the template
         if candidate.state == Candidate.State.REJECTED:
             rejected.append(candidate)
         else:
             ranked.append(candidate)
     return ranked, rejected[:REJECTED_SHOWN]
-
-
-def _breakdown(score: dict[str, Any]) -> list[tuple[str, str]]:
-    rows = []
-    for step, value in score.items():
-        if step in ("score", "detail"):
-            continue
-        if isinstance(value, dict):
-            value = ", ".join(f"{key} {item}" for key, item in value.items())
-        rows.append((str(step), str(value)))
-    return rows
 
 
 def _job_action_done(request: HttpRequest, job: Job, text: str) -> HttpResponse:

@@ -123,7 +123,7 @@ def _save_group(request: HttpRequest, group: SettingsGroup) -> HttpResponse:
             text = (
                 "Nothing changed."
                 if not result.changed
-                else (f"Saved {', '.join(result.changed)}. Restart Harmony to apply the change.")
+                else (f"Saved {', '.join(result.changed)}. Press “Apply now” to use it.")
             )
             messages.success(request, text)
             return redirect(f"{request.path}#{group.key}")
@@ -172,9 +172,25 @@ def naming_preview(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required("admin")
+def settings_apply(request: HttpRequest) -> HttpResponse:
+    """Apply the saved settings now: harmony_serve reloads its workers (no terminal needed)."""
+    configuration.request_reload(actor=actor_for(request.user))
+    messages.success(
+        request, "Applying the saved settings: Harmony reloads its workers in a few seconds."
+    )
+    return redirect("ui:settings")
+
+
+@require_POST
+@role_required("admin")
 def slskd_test(request: HttpRequest) -> HttpResponse:
     """Try the slskd URL and key from the form (an empty key: the saved one, saved URL only)."""
-    form = SlskdTestForm(request.POST)
+    # The Settings page sends its group's prefixed names; other callers the plain ones.
+    typed = {
+        name: request.POST.get(f"slskd-{name}", request.POST.get(name, ""))
+        for name in ("SLSKD_URL", "SLSKD_API_KEY")
+    }
+    form = SlskdTestForm(typed)
     form.is_valid()
     result = _try_slskd(
         form.cleaned_data.get("SLSKD_URL", ""), form.cleaned_data.get("SLSKD_API_KEY", "")

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,10 +26,12 @@ from downloads.forms import (
     SearchForm,
     TextListForm,
 )
-from downloads.models import JobKind, JobScope, Watchlist
+from downloads.models import Job, JobKind, JobScope, Watchlist
 from downloads.stages import budget
 from harmony_site.ui import render_panel
 from library import selectors as library_selectors
+from library.importing import import_dir
+from library.quarantine import quarantined_files
 from providers.errors import ProviderError
 from providers.spotify.links import InvalidSpotifyLink, parse_spotify_link
 from providers.spotify.lists import InvalidTrackList, read_csv, read_text_list
@@ -69,17 +72,41 @@ def _spotify_detail(status: dict[str, Any]) -> str:
     return f"{status['mode'].upper()} mode, no account connected"
 
 
+def _first_steps(providers: list[dict[str, Any]], library: dict[str, int]) -> list[dict]:
+    """The getting-started checklist; each step ticks itself once what it asks for exists."""
+    slskd, spotify = providers
+    has_jobs = Job.objects.exists()
+    return [
+        {"id": "step-admin", "text": "Create the first admin", "done": True,
+         "url": reverse("ui:settings") + "#users", "how": "Add more people in Settings."},
+        {"id": "step-slskd", "text": "Connect slskd", "done": slskd["state"] == "ok",
+         "url": reverse("ui:settings") + "#slskd",
+         "how": "Type slskd's URL and API key, then Test connection and Save."},
+        {"id": "step-spotify", "text": "Connect Spotify or paste links",
+         "done": spotify["state"] == "ok" or has_jobs, "url": reverse("downloads:operations"),
+         "how": "Paste Spotify links on Add music, or set a client id in Settings."},
+        {"id": "step-music", "text": "Add music", "done": library["tracks"] > 0,
+         "url": reverse("downloads:operations"),
+         "how": f"Ask for a track, or drop files into {import_dir()}: they import by themselves."},
+    ]  # fmt: skip
+
+
 def _dashboard_context() -> dict[str, Any]:
     midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    providers = _provider_cards()
+    library = library_selectors.library_totals()
+    steps = _first_steps(providers, library)
     return {
         "counts": selectors.job_counts_by_state(),
         "budget": budget.budget_status(),
         "throughput": selectors.throughput_since(midnight),
         "dlq": actions.dlq_stats(),
-        "providers": _provider_cards(),
+        "providers": providers,
         "disks": [_disk(Path(settings.DOWNLOADS_DIR)), _disk(Path(settings.MUSIC_DIR))],
         "activity": library_selectors.recent_activity(),
-        "library": library_selectors.library_totals(),
+        "library": library,
+        "quarantined": len(quarantined_files()),
+        "first_steps": steps if not all(step["done"] for step in steps) else [],
     }
 
 

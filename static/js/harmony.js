@@ -23,6 +23,23 @@
     }
   });
 
+  // A polled panel is replaced whole; panels a person opened (<details id=...>) stay open.
+  var openPanels = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    openPanels = target ? Array.prototype.map.call(
+      target.querySelectorAll("details[open][id]"), function (el) { return el.id; }) : [];
+  });
+  function reopenPanels() {
+    openPanels.forEach(function (id) {
+      var panel = document.getElementById(id);
+      if (panel && panel.tagName === "DETAILS") { panel.open = true; }
+    });
+  }
+  // An outerHTML swap may announce itself on the replaced element or the new one: listen for both.
+  document.addEventListener("htmx:afterSwap", reopenPanels);
+  document.addEventListener("htmx:afterSettle", reopenPanels);
+
   // Forms marked data-confirm ask before a destructive action (purge, revoke, disable).
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -329,6 +329,43 @@ def test_loopback_target_for_a_bind(bind, target):
     assert serve.loopback_target(bind) == target
 
 
+@pytest.mark.django_db
+def test_apply_now_reloads_the_web_workers_and_restarts_the_cluster(
+    monkeypatch, settings, tmp_path
+):
+    from harmony_site.configuration import RELOAD_FLAG, request_reload
+
+    settings.CONFIG_DIR = tmp_path
+    monkeypatch.setattr(serve, "_WATCHDOGS", [])
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "unused")
+    supervisor = serve.Supervisor({**settings.HARMONY.values, "SERVE_WATCHDOG_INTERVAL_S": 60})
+    hup = tmp_path / "hup"
+    on_hup = (
+        "import signal, sys, time; "
+        "signal.signal(signal.SIGHUP, lambda *a: open(sys.argv[1], 'w').write('reloaded')); "
+        "time.sleep(120)"
+    )
+    sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
+    supervisor.web = serve.Child("gunicorn", [sys.executable, "-c", on_hup, str(hup)], {})
+    supervisor.cluster = serve.Child("qcluster", sleeper, dict(os.environ))
+    supervisor.dispatcher = serve.Child("dispatcher", sleeper, dict(os.environ))
+    for child in (supervisor.web, supervisor.cluster, supervisor.dispatcher):
+        child.start()
+    web_pid, cluster_pid = supervisor.web.process.pid, supervisor.cluster.process.pid
+    thread = threading.Thread(target=supervisor._supervise)
+    thread.start()
+    try:
+        request_reload(actor="user:admin")
+        wait_for(lambda: hup.exists(), timeout=20, what="the web workers' reload")
+        wait_for(lambda: supervisor.cluster.process.pid != cluster_pid, timeout=20, what="cluster")
+    finally:
+        supervisor.stop_requested.set()
+        thread.join(timeout=10)
+        serve.stop_children([supervisor.dispatcher, supervisor.cluster, supervisor.web], timeout=5)
+    assert supervisor.web.process.pid == web_pid, "the web server is reloaded, not restarted"
+    assert not (tmp_path / RELOAD_FLAG).exists(), "the request is consumed once"
+
+
 @pytest.mark.slow
 def test_a_busy_callback_port_disables_only_the_callback_listener(tmp_path):
     with socket.socket() as squatter:  # another program (say Jupyter) holds the callback port

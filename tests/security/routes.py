@@ -33,6 +33,7 @@ POLICIES: dict[str, dict[str, frozenset[str] | str]] = {
     "ui_viewer": {"GET": _UI_VIEWERS},  # a UI page every role may see
     "ui_operator": {"GET": _UI_VIEWERS, "POST": frozenset({OPERATOR, ADMIN})},  # page + actions
     "ui_operator_action": {"POST": frozenset({OPERATOR, ADMIN})},  # POST-only UI action
+    "ui_self": {"GET": _UI_VIEWERS, "POST": _UI_VIEWERS},  # your own account (password)
     "ui_admin": {"GET": frozenset({ADMIN}), "POST": frozenset({ADMIN})},  # settings, users
     "ui_admin_action": {"POST": frozenset({ADMIN})},  # POST-only admin UI action (DLQ purge)
     "ui_admin_page": {"GET": frozenset({ADMIN})},  # GET-only admin page or partial
@@ -62,6 +63,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "ui/login/": "sign_in",
     "ui/logout/": "sign_out",  # POST only; GET is 405 for everyone
     "ui/setup/<str:token>/": "setup",
+    "ui/account/password": "ui_self",
     # Web UI panels (issue 9; docs/ui/README.md)
     "ui/": "ui_viewer",
     "ui/operations": "ui_viewer",
@@ -84,6 +86,14 @@ ROUTE_ACCESS: dict[str, str] = {
     "ui/dlq": "ui_viewer",
     "ui/dlq/requeue": "ui_operator_action",
     "ui/dlq/purge": "ui_admin_action",
+    "ui/wanted": "ui_viewer",
+    "ui/wanted/retry": "ui_operator_action",
+    "ui/blocklist": "ui_viewer",
+    "ui/blocklist/<int:block_id>/remove": "ui_operator_action",
+    "ui/library/quarantine": "ui_viewer",
+    "ui/library/quarantine/retry": "ui_operator_action",
+    "ui/library/quarantine/release": "ui_operator_action",
+    "ui/library/quarantine/delete": "ui_admin_action",
     "ui/library": "ui_viewer",
     "ui/library/artists/<int:artist_id>": "ui_viewer",
     "ui/library/albums/<int:album_id>": "ui_viewer",
@@ -93,6 +103,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "ui/library/verify/<int:run_id>": "ui_viewer",
     "ui/settings": "ui_admin",
     "ui/settings/naming-preview": "ui_admin",
+    "ui/settings/apply": "ui_admin_action",
     "ui/settings/slskd/test": "ui_admin_action",
     "ui/spotify": "ui_viewer",
     "ui/spotify/library": "ui_viewer",

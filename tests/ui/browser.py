@@ -1,5 +1,6 @@
-"""Shared pieces of the browser tests: Chromium's flags and a signed-in tab that records every
-console error and CSP violation (`check_clean` fails the test on any)."""
+"""Shared pieces of the browser tests: Chromium's flags, a signed-in tab that records every
+console error and CSP violation (`check_clean` fails the test on any), polling with a deadline
+and the Spotify flows' live world."""
 
 from __future__ import annotations
 

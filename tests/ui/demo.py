@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from pathlib import Path
 
 PASSWORD = "correct-horse-battery-9"
 USERS = {"admin": "admin", "operator": "operator", "viewer": "viewer"}
 DEAD_LABEL = "Nobody Shares — This Rarity"
+RETRY_LABEL = "Massive Attack — Teardrop"
+# As the HDM stores them (downloads/stages/search.py, file_attributes); unknown values are None.
+FLAC_ATTRIBUTES = {"extension": "flac", "bit_rate": None, "bit_depth": 16, "sample_rate": 44100}
+MP3_ATTRIBUTES = {"extension": "mp3", "bit_rate": 320, "bit_depth": None, "sample_rate": 44100}
 
 
 def seed_users() -> None:
@@ -132,7 +137,14 @@ def _candidates(job, *, chosen: bool) -> None:
             username=user,
             filename=name,
             size=30_000_000 // rank,
-            attributes={"bitDepth": 16, "sampleRate": 44100} if rank == 1 else {"bitRate": 320},
+            attributes={
+                "extension": "flac",
+                "bit_depth": 16,
+                "sample_rate": 44100,
+                "bit_rate": None,
+            }
+            if rank == 1
+            else {"extension": "mp3", "bit_rate": 320, "bit_depth": None},
             score={
                 "score": score,
                 "format": {"class": "flac" if rank == 1 else "mp3-320"},
@@ -148,20 +160,33 @@ def _candidates(job, *, chosen: bool) -> None:
         username="live_bootlegger",
         filename="@@x\\Track (Live).flac",
         size=41_000_000,
-        rejection="version_mismatch",
+        rejection="unwanted_version",
         state="rejected",
-        score={"detail": "the file is a live version; the wanted track is not"},
+        score={"detail": "The file is a live version; the wanted track is not."},
     )
     if chosen:
         job.current_candidate = job.candidates.get(state="chosen")
         job.save(update_fields=["current_candidate"])
 
 
+def _quarantine() -> None:
+    """One file in the quarantine, as an import of an untagged file leaves it."""
+    from django.conf import settings
+
+    from library.quarantine import quarantine_file
+
+    source = Path(settings.DOWNLOADS_DIR) / "import" / "track 07.mp3"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_bytes(b"demo")
+    detail = "the file has no title or artist tag to name it by; tag it and drop it in again"
+    quarantine_file(source, reason="untagged", detail=detail)
+
+
 def seed_demo() -> None:
     """Users, a small library, and jobs in every state: a lived-in installation."""
     from django.utils import timezone
 
-    from downloads.models import Watchlist, WatchlistSync
+    from downloads.models import CandidateBlock, Watchlist, WatchlistSync
 
     seed_users()
     _library()
@@ -182,15 +207,25 @@ def seed_demo() -> None:
     _candidates(running, chosen=False)
     _job("searching", "Radiohead — Reckoner", priority=100)
     _job("queued", "Portishead — Roads", priority=50, kind="watchlist")
-    _job(
+    waiting = _job(
         "failed",
-        "Massive Attack — Teardrop",
+        RETRY_LABEL,
         priority=100,
         attempts=2,
         last_error_code="provider_unavailable",
         last_error_detail="slskd did not answer",
         retry_state="searching",
-        next_attempt_at=timezone.now() + timedelta(minutes=3),
+        next_attempt_at=timezone.now() + timedelta(minutes=30),
+    )
+    _candidates(waiting, chosen=False)  # a live job whose page keeps polling
+    CandidateBlock.objects.create(
+        key="demo-block",
+        username="fake_uploader",
+        filename="@@x\\Teardrop (wrong song).mp3",
+        size=4_000_000,
+        reason="wrong_file",
+        detail="marked by user:operator",
+        job=waiting,
     )
     _job(
         "dead",
@@ -206,6 +241,7 @@ def seed_demo() -> None:
         last_error_code="duration_mismatch",
         last_error_detail="delivered file is 12 s too short",
     )
+    _quarantine()
     watch = Watchlist.objects.create(
         kind="artist",
         spotify_id="demoartist0000000000001",

@@ -86,11 +86,13 @@ class LiveHarmony:
         )
 
     def start(self, *, seed: str = "demo") -> LiveHarmony:
+        """`seed`: "demo", "users", or "none" (a first run: harmony_serve migrates by itself,
+        exactly as `make run` does, and logs the setup link)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self.run("manage.py", "migrate", "--noinput")
-        seed_env = {"HARMONY_DEMO_USERS_ONLY": "1"} if seed == "users" else {}
-        self.env.update(seed_env)
-        if seed != "none":  # "none": a first start, no account (the API is open)
+        if seed != "none":
+            self.run("manage.py", "migrate", "--noinput")
+            seed_env = {"HARMONY_DEMO_USERS_ONLY": "1"} if seed == "users" else {}
+            self.env.update(seed_env)
             self.run("-m", "tests.ui.demo")
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(

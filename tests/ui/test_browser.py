@@ -9,19 +9,12 @@ Skipped without Playwright/Chromium, failed instead under HARMONY_REQUIRE_BROWSE
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.audio import cached_audio
-from tests.fakes.slskd import FakeSlskd
-from tests.fakes.slskd_data import peer_file, peer_response
-from tests.fakes.spotify import FakeSpotify
 from tests.ui.browser import wait_for
 from tests.ui.demo import DEAD_LABEL
-from tests.ui.live import LiveHarmony
 
 pytestmark = pytest.mark.browser
 
@@ -33,51 +26,12 @@ PANELS = [
     "/ui/spotify",
     "/ui/library",
     "/ui/dlq",
+    "/ui/blocklist",
+    "/ui/wanted",
+    "/ui/library/quarantine",
     "/ui/settings",
     "/ui/system",
 ]
-TRACK_SECONDS = 3
-
-
-@pytest.fixture(scope="module")
-def world(require_browser, tmp_path_factory) -> Iterator[dict[str, Any]]:
-    """Fakes + a live Harmony seeded with demo data, shared by this module's tests."""
-    root = tmp_path_factory.mktemp("live-harmony")
-    (root / "downloads").mkdir()
-    with (
-        FakeSlskd(downloads_dir=root / "downloads", mode="auto", auto_interval=0.4) as slskd,
-        FakeSpotify() as spotify,
-    ):
-        track_id = _offer_a_track(slskd, spotify, root)
-        with LiveHarmony(root, slskd=slskd, spotify=spotify) as harmony:
-            yield {
-                "harmony": harmony,
-                "slskd": slskd,
-                "track_id": track_id,
-                "chromium": require_browser,
-            }
-
-
-def _offer_a_track(slskd: FakeSlskd, spotify: FakeSpotify, root: Path) -> str:
-    """A Spotify track ("The Testers — Song Alpha", 3 s) that one peer shares as real FLAC."""
-    catalogue = spotify.catalogue
-    artist = catalogue.add_artist("The Testers")
-    album = catalogue.add_album(
-        "Test Album", [artist], release_date="2001", precision="year", track_names=["Song Alpha"]
-    )
-    track_id = catalogue.albums[album]["_track_ids"][0]
-    catalogue.tracks[track_id]["duration_ms"] = TRACK_SECONDS * 1000
-    audio = cached_audio(root / "cache", root / "src.flac", "flac", duration_s=TRACK_SECONDS)
-    content = audio.read_bytes()
-    filename = "@@share\\Music\\The Testers\\Test Album (2001)\\01 - Song Alpha.flac"
-    slskd.set_content("good_peer", filename, content)
-    kbps = max(1, len(content) * 8 // TRACK_SECONDS // 1000)
-    file = peer_file(
-        filename, len(content), bit_rate=kbps, bit_depth=16, sample_rate=44100, length=TRACK_SECONDS
-    )
-    slskd.script_search("song alpha", responses=[peer_response("good_peer", [file])])
-    slskd.script_transfer("good_peer", filename, progress_polls=20, remote_queue_polls=1)
-    return track_id
 
 
 def test_every_panel_renders_without_console_errors_or_csp_violations(session):

@@ -12,7 +12,7 @@ from django.test import Client
 from downloads.models import Candidate, DeadLetterAction, Job, JobState, Watchlist
 from library.models import AuditEvent
 from tests.factories import LibraryFileFactory
-from tests.ui.conftest import make_candidate, make_job
+from tests.ui.conftest import PASSWORD, make_candidate, make_job
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -172,10 +172,13 @@ def test_job_page_shows_timeline_candidates_and_rejections(operator):
     make_candidate(job, rank=None, state="rejected", rejection="duration_mismatch")
     html = operator.get(f"/ui/jobs/{job.pk}").content.decode()
     assert 'id="candidates"' in html
-    assert "duration_mismatch" in html
-    assert "submitted" in html  # the timeline
-    assert "Choose this instead" in html
+    assert "duration_mismatch" not in html, "reason codes are shown as sentences"
+    assert "Its length differs too much from the wanted track" in html
+    assert "Submitted." in html  # the timeline
+    assert html.count("Choose this instead") == 2, "ranked and rejected candidates alike"
     assert 'hx-trigger="every 2s' in html
+    assert 'id="rejected-panel"' in html and f'id="why-{job.candidates.get(rank=1).pk}"' in html
+    assert "Waiting for a search slot" in html  # searching with no search of its own
 
 
 @pytest.mark.django_db
@@ -183,7 +186,9 @@ def test_final_job_stops_polling(viewer):
     job = make_job(JobState.DONE)
     response = viewer.get(f"/ui/jobs/{job.pk}", **HX)
     assert response.status_code == 286
-    assert "hx-trigger" not in response.content.decode()
+    html = response.content.decode()
+    # A bare hx-get on the panel would fire on every click inside it (opening a <details>).
+    assert "hx-trigger" not in html and "hx-get" not in html
 
 
 @pytest.mark.django_db
@@ -563,3 +568,114 @@ def test_every_form_control_has_a_label(admin, url):
         and not control.get("aria-label")
     ]
     assert not unlabelled, f"{url}: controls without a label: {unlabelled}"
+
+
+@pytest.mark.django_db
+def test_wanted_lists_missing_tracks_with_why_and_retries_the_picked_ones(operator):
+    make_job(JobState.DONE, label="Got It", wanted_key="w:got")
+    make_job(JobState.DEAD, label="Got It", wanted_key="w:got", dead_reason="no_candidates")
+    lost = make_job(JobState.DEAD, label="Lost One", dead_reason="no_candidates")
+    make_job(JobState.SEARCHING, label="Looking")
+    make_job(JobState.CANCELLED, label="Not Wanted")
+
+    html = operator.get("/ui/wanted").content.decode()
+    assert "Lost One" in html and "Not found on Soulseek." in html
+    assert "Waiting for a search slot." in html
+    assert "dead-letter" not in html, "the UI says Failed"
+    assert "Got It" not in html and "Not Wanted" not in html
+    assert html.index("Lost One") < html.index("Looking"), "stuck tracks first"
+
+    response = operator.post("/ui/wanted/retry", {"ids": [str(lost.pk)]})
+    assert response.status_code == 302
+    lost.refresh_from_db()
+    assert lost.state == JobState.QUEUED
+
+
+@pytest.mark.django_db
+def test_a_viewer_cannot_retry_wanted_tracks(viewer):
+    job = make_job(JobState.DEAD, label="Lost", dead_reason="no_candidates")
+    assert viewer.post("/ui/wanted/retry", {"ids": [str(job.pk)]}).status_code == 403
+    assert 'name="ids"' not in viewer.get("/ui/wanted").content.decode()
+
+
+@pytest.mark.django_db
+def test_blocklist_and_quarantine_pages_render(operator, settings, tmp_path):
+    from downloads.models import CandidateBlock
+
+    settings.DOWNLOADS_DIR = tmp_path
+    CandidateBlock.objects.create(
+        key="k", username="peer", filename="a.flac", size=1, reason="wrong_file"
+    )
+    assert "Marked as the wrong file" in operator.get("/ui/blocklist").content.decode()
+    assert "The quarantine is empty" in operator.get("/ui/library/quarantine").content.decode()
+
+
+@pytest.mark.django_db
+def test_slskd_test_connection_tests_what_is_typed_not_what_is_saved(admin, fake_slskd):
+    # The page's own field names (prefixed by the group): a dead URL typed is a dead URL.
+    typed = {"slskd-SLSKD_URL": "http://127.0.0.1:9", "slskd-SLSKD_API_KEY": "wrong"}
+    html = admin.post("/ui/settings/slskd/test", typed, **HX).content.decode()
+    assert "Connected" not in html and "did not answer" in html
+    typed = {"slskd-SLSKD_URL": fake_slskd.url, "slskd-SLSKD_API_KEY": "wrong"}
+    html = admin.post("/ui/settings/slskd/test", typed, **HX).content.decode()
+    assert "refused the API key" in html
+
+
+@pytest.mark.django_db
+def test_apply_now_asks_the_supervisor_and_is_audited(admin, settings, tmp_path):
+    from harmony_site.configuration import RELOAD_FLAG
+    from library.models import AuditEvent
+
+    settings.CONFIG_DIR = tmp_path
+    response = admin.post("/ui/settings/apply")
+    assert response.status_code == 302
+    assert (tmp_path / RELOAD_FLAG).read_text() == "user:admin"
+    assert AuditEvent.objects.get(kind="settings_changed").details["action"] == "reload_requested"
+
+
+@pytest.mark.django_db
+def test_admin_enables_a_disabled_user_and_resets_a_password(admin):
+    from django.contrib.auth import get_user_model
+
+    from accounts import services
+    from library.models import AuditEvent
+
+    bob = services.create_user(username="bob", password=PASSWORD, role="viewer", actor="test")
+    admin.post(f"/ui/settings/users/{bob.pk}", {"action": "disable"})
+    bob.refresh_from_db()
+    assert not bob.is_active
+    admin.post(f"/ui/settings/users/{bob.pk}", {"action": "enable"})
+    bob.refresh_from_db()
+    assert bob.is_active
+    weak = admin.post(f"/ui/settings/users/{bob.pk}", {"action": "reset_password", "password": "1"})
+    assert weak.status_code == 302
+    assert get_user_model().objects.get(pk=bob.pk).check_password(PASSWORD), "a weak one is refused"
+    admin.post(
+        f"/ui/settings/users/{bob.pk}", {"action": "reset_password", "password": "n3w-Passw0rd-ok"}
+    )
+    assert get_user_model().objects.get(pk=bob.pk).check_password("n3w-Passw0rd-ok")
+    kinds = set(AuditEvent.objects.values_list("kind", flat=True))
+    assert {"user_disabled", "user_enabled", "password_changed"} <= kinds
+
+
+@pytest.mark.django_db
+def test_a_user_changes_their_own_password_and_stays_signed_in(viewer):
+    bad = viewer.post(
+        "/ui/account/password",
+        {"old_password": "wrong", "new_password1": "x-N3w-pass", "new_password2": "x-N3w-pass"},
+    )
+    assert bad.status_code == 200 and "errorlist" in bad.content.decode()
+    ok = viewer.post(
+        "/ui/account/password",
+        {"old_password": PASSWORD, "new_password1": "x-N3w-pass", "new_password2": "x-N3w-pass"},
+    )
+    assert ok.status_code == 302
+    assert viewer.get("/ui/downloads").status_code == 200, "this session stays signed in"
+
+
+@pytest.mark.django_db
+def test_candidate_quality_is_words_and_never_none(viewer):
+    job = make_job(JobState.DONE)
+    make_candidate(job, attributes={"extension": "mp3", "bit_rate": 320, "bit_depth": None})
+    html = viewer.get(f"/ui/jobs/{job.pk}").content.decode()
+    assert "MP3, 320 kbps" in html and "None" not in html
