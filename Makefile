@@ -26,6 +26,7 @@ $(VENV)/.test-installed: requirements.txt requirements-dev.txt requirements-test
 venv: $(VENV)/.runtime-installed
 
 run: $(VENV)/.runtime-installed
+	@scripts/system_deps.sh
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	exec $(BIN)/python manage.py harmony_serve
 
@@ -53,6 +54,7 @@ check: lint types
 
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 test: lint
+	@scripts/system_deps.sh --browser
 	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
 
