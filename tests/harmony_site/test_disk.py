@@ -8,16 +8,15 @@ import pytest
 from django.test import Client
 
 from accounts.services import create_user
-from harmony_site.config import get_config
 from harmony_site.disk import describe_os_error
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def floor(monkeypatch, library_dirs):
+def floor(knobs, library_dirs):
     """`floor(mb)` sets DISK_MIN_FREE_MB for this test."""
-    return lambda mb: monkeypatch.setitem(get_config().values, "DISK_MIN_FREE_MB", mb)
+    return lambda mb: knobs.update(DISK_MIN_FREE_MB=mb)
 
 
 def test_readiness_and_the_system_panel_name_the_directory_below_the_floor(floor):

@@ -127,7 +127,7 @@ def test_serve_restarts_a_web_server_that_died(tmp_path):
         )
         os.kill(gunicorn_pid, signal.SIGKILL)
         wait_for(
-            lambda: _child_pid(log, "gunicorn", after=gunicorn_pid), timeout=20, what="a new one"
+            lambda: _child_pid(log, "gunicorn", after=gunicorn_pid), timeout=60, what="a new one"
         )
         wait_for(lambda: get(f"{base}/api/health/live")[0] == 200, timeout=60, what="answers")
         assert process.poll() is None

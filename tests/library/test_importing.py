@@ -130,17 +130,15 @@ def test_a_stored_undecodable_name_never_breaks_a_page(library_dirs, audio_file)
 
 
 def test_imports_wait_while_a_data_directory_is_below_the_free_space_floor(
-    library_dirs, audio_file, monkeypatch
+    library_dirs, audio_file, knobs
 ):
-    from harmony_site.config import get_config
-
     dropped = audio_file("flac", directory=import_dir(), tags=TAGS)
-    monkeypatch.setitem(get_config().values, "DISK_MIN_FREE_MB", 10**12)
+    knobs["DISK_MIN_FREE_MB"] = 10**12
     err = io.StringIO()
     call_command("harmony_import", stdout=io.StringIO(), stderr=err)
     assert dropped.is_file() and LibraryFile.objects.count() == 0
     assert "below DISK_MIN_FREE_MB" in err.getvalue()  # said in words, not a traceback
-    monkeypatch.setitem(get_config().values, "DISK_MIN_FREE_MB", 0)
+    knobs["DISK_MIN_FREE_MB"] = 0
     assert import_pending(actor="system", settle_seconds=0).counts == {"imported": 1}
 
 
