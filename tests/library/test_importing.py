@@ -8,6 +8,7 @@ from urllib.parse import unquote_to_bytes
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 
 from accounts.services import create_user
@@ -117,6 +118,8 @@ def test_a_non_utf8_file_name_gets_a_safe_reversible_name_and_every_page_answers
         assert client.get(page).status_code == 200, page
 
 
+# Only SQLite could ever store such a name: PostgreSQL refuses lone surrogates outright.
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL never stored such names")
 def test_a_stored_undecodable_name_never_breaks_a_page(library_dirs, audio_file):
     audio_file("flac", name="ok.flac", directory=import_dir(), tags=TAGS)
     import_pending(actor="system", settle_seconds=0)

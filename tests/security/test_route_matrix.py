@@ -190,7 +190,10 @@ def _refused_by_admin_site(response) -> bool:
 def _judge(route: Route, policy: str, method: str, caller: str, response) -> str | None:
     where = f"{method} {route.key} as {caller}: {response.status_code}"
     expected = expected_callers(policy, method)
-    if response.status_code >= 500:
+    # Readiness answers 503 by design when a probe fails (here: the test process runs no
+    # cluster, so its ping goes unanswered once the matrix has run for a while).
+    readiness_503 = route.key == "api/health/ready" and response.status_code == 503
+    if response.status_code >= 500 and not readiness_503:
         return f"{where} (server error)"
     if expected == NOT_FOUND:
         return None if response.status_code in (404, 405) else f"{where}, expected 404"
